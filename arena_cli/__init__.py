@@ -1,0 +1,1 @@
+"""`arena`: the command-line client of Deep Dive Arena (REST API only)."""

@@ -1,0 +1,1 @@
+"""Real data, generators, importers and the hidden-data builder of Deep Dive Arena."""

@@ -1,0 +1,176 @@
+"""`arena login | assignments | submit | status | leaderboard` (contracts.md section 4)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from arena_cli.client import ArenaClient, ArenaError, load_token, save_token
+
+FINAL = {"scored", "failed", "error", "rejected"}
+POLL_S = 1.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ArenaError as exc:
+        print(f"arena: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="arena", description="Deep Dive Arena client (ARENA_URL picks the server)."
+    )
+    commands = parser.add_subparsers(required=True, dest="command")
+    login = commands.add_parser("login", help="get a token and keep it in ~/.config/arena/token")
+    login.add_argument("--username")
+    login.add_argument("--password")
+    login.set_defaults(handler=cmd_login)
+    commands.add_parser("assignments", help="list the assignments").set_defaults(
+        handler=cmd_assignments
+    )
+    submit = commands.add_parser("submit", help="upload a .py, .zip or .ipynb")
+    submit.add_argument("slug")
+    submit.add_argument("file", type=Path)
+    submit.add_argument("--wait", action="store_true", help="follow the grading until the verdict")
+    submit.add_argument("--timeout", type=float, default=3600.0, help="seconds to wait at most")
+    submit.set_defaults(handler=cmd_submit)
+    status = commands.add_parser("status", help="show one submission")
+    status.add_argument("id", type=int)
+    status.set_defaults(handler=cmd_status)
+    board = commands.add_parser("leaderboard", help="show an assignment's leaderboard")
+    board.add_argument("slug")
+    board.set_defaults(handler=cmd_leaderboard)
+    return parser
+
+
+def _client() -> ArenaClient:
+    token = load_token()
+    if token is None:
+        raise ArenaError("Not logged in: run `arena login` first.")
+    return ArenaClient(token=token)
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    username = args.username or input("username: ")
+    password = args.password or getpass.getpass("password: ")
+    path = save_token(ArenaClient().login(username, password))
+    print(f"Logged in as {username}; token saved in {path}.")
+    return 0
+
+
+def cmd_assignments(args: argparse.Namespace) -> int:
+    rows = [
+        (f"week {a['week']}", a["slug"], a["kind"], a["deadline"] or "-", a["title"])
+        for a in _client().assignments()
+    ]
+    _table(("week", "slug", "kind", "deadline", "title"), rows)
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise ArenaError(f"{args.file} is not a file.")
+    client = _client()
+    created = client.submit(args.slug, args.file)
+    print(f"Submission {created['id']} is {created['status']}.")
+    if not args.wait:
+        return 0
+    submission = _wait(client, int(created["id"]), args.timeout)
+    _show(submission)
+    return 0 if submission["status"] == "scored" else 1
+
+
+def _wait(client: ArenaClient, submission_id: int, timeout: float) -> dict[str, Any]:
+    started = time.monotonic()
+    spinner = "|/-\\"
+    tick = 0
+    while True:
+        submission = client.submission(submission_id)
+        if submission["status"] in FINAL:
+            _progress("")
+            return submission
+        elapsed = time.monotonic() - started
+        if elapsed > timeout:
+            raise ArenaError(
+                f"Still {submission['status']} after {timeout:.0f} s; check later with `arena status {submission_id}`."
+            )
+        _progress(f"{spinner[tick % 4]} {submission['status']} ({elapsed:.0f} s)")
+        tick += 1
+        time.sleep(POLL_S)
+
+
+def _progress(text: str) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[K" + text)
+        sys.stderr.flush()
+    elif text:
+        print(text, file=sys.stderr)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    submission = _client().submission(args.id)
+    _show(submission)
+    return 0 if submission["status"] in ("scored", "queued", "running") else 1
+
+
+def _show(submission: dict[str, Any]) -> None:
+    score = submission.get("score")
+    print(
+        f"Submission {submission['id']} ({submission['assignment']}): {submission['status']}"
+        + (f", score {score:.2f}" if score is not None else "")
+    )
+    for check in submission.get("checks") or []:
+        mark = "PASS" if check.get("passed") else "FAIL"
+        line = f"  {mark} {check.get('name')}: {check.get('points', 0):g}/{check.get('max_points', 0):g}"
+        if check.get("message"):
+            line += f"  {check['message']}"
+        print(line)
+    for key, value in sorted((submission.get("metrics") or {}).items()):
+        if not isinstance(value, dict):
+            print(f"  {key}: {value}")
+    if error := submission.get("error"):
+        print(f"  {error.get('kind')}: {error.get('message')}")
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    board = _client().leaderboard(args.slug)
+    for name in ("public", "private"):
+        rows = board.get(name)
+        if rows is None:
+            continue
+        print(f"{name} leaderboard")
+        _table(
+            ("rank", "user", "score", "submission", "submitted"),
+            [
+                (
+                    r["rank"],
+                    r["user"],
+                    f"{r['score']:.2f}",
+                    r["submission_id"],
+                    r["submitted_at"][:16],
+                )
+                for r in rows
+            ],
+        )
+    return 0
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    cells = [tuple(str(c) for c in header)] + [tuple(str(c) for c in row) for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    for row in cells:
+        print("  ".join(value.ljust(width) for value, width in zip(row, widths)).rstrip())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,53 @@
+"""Finds the submission these public tests check.
+
+Order: the ``ARENA_SUBMISSION`` environment variable (a ``submission.py`` or the folder holding
+it), then ``submission.py`` in the current directory, then next to this ``public_tests`` folder.
+Run from your working folder: ``pytest public_tests``.
+"""
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ENTRY = "submission.py"
+
+
+def _submission_path() -> Path:
+    configured = os.environ.get("ARENA_SUBMISSION")
+    candidates = [Path(configured)] if configured else [Path.cwd(), Path(__file__).resolve().parent.parent]
+    for candidate in candidates:
+        path = candidate / ENTRY if candidate.is_dir() else candidate
+        if path.is_file():
+            return path.resolve()
+    raise FileNotFoundError(f"no {ENTRY} found in {[str(c) for c in candidates]}; "
+                            "run pytest from your working folder or set ARENA_SUBMISSION")
+
+
+@pytest.fixture(scope="session")
+def submission():
+    path = _submission_path()
+    sys.path.insert(0, str(path.parent))  # so the submission can import its own helper modules
+    spec = importlib.util.spec_from_file_location("submission", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def submission_dir(submission) -> Path:
+    return Path(submission.__file__).resolve().parent
+
+
+@pytest.fixture(scope="session")
+def training_split(submission_dir):
+    """digits_train.npz: next to your submission.py, else in the bundle's starter/ folder."""
+    import numpy as np
+
+    for folder in (submission_dir, Path(__file__).resolve().parent.parent / "starter"):
+        if (folder / "digits_train.npz").is_file():
+            with np.load(folder / "digits_train.npz") as data:
+                return data["images"], data["labels"]
+    raise FileNotFoundError("digits_train.npz not found next to submission.py")

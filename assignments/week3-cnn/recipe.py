@@ -1,0 +1,81 @@
+"""Hidden data of week 3.
+
+``functions``: random cases of convolution and max pooling, forward and backward. Expected
+outputs come from ``torch.nn.functional`` and autograd (in float64, then cast), never from the
+reference solution. Kernels are never 1x1 (a flipped kernel must show) and some pooling windows
+overlap (gradients must accumulate).
+
+``cnn``: the 10,000 Fashion-MNIST test images as float32 ``[N, 1, 28, 28]`` in [0, 1], split by
+seed into public and private halves. Mentees train on the 60,000 training images.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from arena_datasets.generators import public_private_split, random_normal, rng_for
+from arena_datasets.real import fashion_mnist
+from arena_datasets.recipe_tools import FunctionCases, save_model_part
+
+# (N, C_in, H, W, C_out, kernel_h, kernel_w, stride, padding, dilation)
+CONV_CASES = [(2, 3, 8, 8, 4, 3, 3, 1, 1, 1), (1, 1, 7, 9, 2, 3, 2, 1, 0, 1),
+              (4, 2, 10, 10, 3, 3, 3, 2, 1, 1), (2, 3, 11, 9, 5, 3, 3, 1, 2, 2),
+              (3, 4, 12, 13, 2, 5, 3, 2, 2, 1), (1, 2, 9, 9, 3, 2, 2, 3, 0, 2),
+              (2, 1, 6, 6, 1, 3, 3, 1, 1, 1)]
+# (N, C, H, W, kernel, stride): overlapping (stride < kernel), non-square, batch of one.
+POOL_CASES = [(2, 3, 8, 8, 2, 2), (1, 2, 9, 7, 3, 2), (3, 1, 6, 6, 2, 1),
+              (2, 4, 10, 12, 3, 3), (1, 1, 5, 5, 5, 1), (2, 2, 11, 11, 3, 2)]
+
+
+def add_conv(cases: FunctionCases, seed: int, specs: list) -> None:
+    for i, (n, cin, h, w, cout, kh, kw, stride, padding, dilation) in enumerate(specs):
+        rng = rng_for(seed, "conv2d", i)
+        x = random_normal(rng, (n, cin, h, w), "float32")
+        weight = random_normal(rng, (cout, cin, kh, kw), "float32", scale=(cin * kh * kw) ** -0.5)
+        bias = random_normal(rng, (cout,), "float32", scale=0.5)
+        leaves = [torch.from_numpy(a).double().requires_grad_() for a in (x, weight, bias)]
+        out = F.conv2d(*leaves, stride=stride, padding=padding, dilation=dilation)
+        grad_out = random_normal(rng, tuple(out.shape), "float32")
+        grads = torch.autograd.grad(out, leaves, torch.from_numpy(grad_out).double())
+        cases.add("conv2d", [x, weight, bias, stride, padding, dilation], out.detach().float())
+        cases.add("conv2d_backward", [x, weight, grad_out, stride, padding, dilation],
+                  tuple(g.float() for g in grads))
+
+
+def add_pool(cases: FunctionCases, seed: int, specs: list) -> None:
+    for i, (n, c, h, w, kernel, stride) in enumerate(specs):
+        rng = rng_for(seed, "max_pool2d", i)
+        x = random_normal(rng, (n, c, h, w), "float32")   # continuous values: no ties
+        leaf = torch.from_numpy(x).double().requires_grad_()
+        out = F.max_pool2d(leaf, kernel, stride)
+        grad_out = random_normal(rng, tuple(out.shape), "float32")
+        (grad_x,) = torch.autograd.grad(out, leaf, torch.from_numpy(grad_out).double())
+        cases.add("max_pool2d", [x, kernel, stride], out.detach().float())
+        cases.add("max_pool2d_backward", [x, grad_out, kernel, stride], grad_x.float())
+
+
+def function_cases(seed: int, public: bool) -> FunctionCases:
+    cases = FunctionCases()
+    if public:
+        add_conv(cases, seed + 1, CONV_CASES[:2])
+        add_pool(cases, seed + 1, POOL_CASES[:2])
+    else:
+        add_conv(cases, seed, CONV_CASES)
+        add_pool(cases, seed, POOL_CASES)
+    return cases
+
+
+def test_images() -> tuple[np.ndarray, np.ndarray]:
+    """The hidden set: Fashion-MNIST's test split, float32 ``[10000, 1, 28, 28]`` in [0, 1]."""
+    images, labels = fashion_mnist("test")
+    return (images.astype(np.float32) / 255.0)[:, None], labels
+
+
+def build(out: Path, seed: int) -> None:
+    function_cases(seed, public=False).save(out / "functions", public=function_cases(seed, public=True))
+    images, labels = test_images()
+    save_model_part(out / "cnn", images, labels, public_private_split(len(images), seed))

@@ -1,0 +1,152 @@
+"""``grade()``: one submission against one bundle, end to end, always a report.
+
+Intake, hidden data, then each part in its own sandboxed stages; the scores are computed
+here, outside any sandbox, from raw predictions. ``grade`` raises only when the grader itself
+cannot run (a broken bundle, a missing recipe): anything the mentee caused is a report.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from arena_datasets.hidden import ensure_hidden
+from grader.bundle import Bundle, load_bundle
+from grader.errors import GraderError, IntakeRejected
+from grader.intake import unpack_submission
+from grader.parts.architecture import grade_architecture
+from grader.parts.common import PartContext, PartResult
+from grader.parts.failures import StageFailure
+from grader.parts.functions import grade_functions
+from grader.parts.model import grade_model
+from grader.parts.train import grade_train
+from grader.report import CheckResult, Report, ReportError, cap_log
+from grader.sandbox import Limits, Sandbox, get_sandbox
+from grader.scoring import total_score
+
+GRADERS: dict[str, Callable[[PartContext], PartResult]] = {
+    "functions": grade_functions,
+    "model": grade_model,
+    "train": grade_train,
+    "architecture": grade_architecture,
+}
+# When parts fail differently, the report shows the most serious status.
+SEVERITY = {"scored": 0, "failed": 1, "error": 2, "rejected": 3}
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    sandbox: str = "auto"             # auto | docker | bwrap | none
+    gpus: str = "none"                # none | all | N
+    show_hidden_logs: bool = False    # mentors only: hidden-stage logs in the report
+
+
+def grade(assignment: str | Path, submission: Path,
+          options: GradeOptions = GradeOptions()) -> Report:
+    started = time.monotonic()
+    bundle = load_bundle(assignment)
+    with tempfile.TemporaryDirectory(prefix="arena-grade-") as work_name:
+        work = Path(work_name)
+        os.chmod(work, 0o755)  # the sandbox user reads the unpacked submission below it
+        report = _grade_in(bundle, Path(submission), options, work)
+    report.timings["total_s"] = time.monotonic() - started
+    report.timings.setdefault("sandbox_start_s", 0.0)
+    return report
+
+
+def _grade_in(bundle: Bundle, submission: Path, options: GradeOptions, work: Path) -> Report:
+    try:
+        unpacked = _intake(bundle, submission, work)
+    except IntakeRejected as rejected:
+        return Report("rejected", error=ReportError(rejected.kind, rejected.message))
+    try:
+        sandbox = get_sandbox(options.sandbox)
+    except GraderError as exc:
+        return Report("error", error=ReportError("sandbox", f"No sandbox to grade in: {exc}"))
+    hidden_started = time.monotonic()
+    hidden = ensure_hidden(bundle.root)
+    report = _run_parts(bundle, unpacked, hidden, sandbox, options, work)
+    report.timings["hidden_data_s"] = time.monotonic() - hidden_started - sum(
+        v for k, v in report.timings.items() if k.endswith("_stage_s"))
+    return report
+
+
+def _intake(bundle: Bundle, submission: Path, work: Path) -> Path:
+    if submission.is_dir():  # a mentor's folder (solution/, wrong/...): zipped like an upload
+        submission = _zip_folder(submission, work / "upload.zip")
+    return unpack_submission(submission, work / "submission", entry=bundle.entry,
+                             max_upload_bytes=int(bundle.max_upload_mb * 1024 * 1024))
+
+
+def _zip_folder(folder: Path, target: Path) -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(folder).as_posix())
+    return target
+
+
+def _run_parts(bundle: Bundle, unpacked: Path, hidden: Path, sandbox: Sandbox,
+               options: GradeOptions, work: Path) -> Report:
+    limits = Limits().merged(bundle.limits)
+    report = Report("scored")
+    logs: list[str] = []
+    for part in bundle.parts:
+        ctx = PartContext(bundle=bundle, part=part, submission=unpacked,
+                          hidden=hidden / part.name, sandbox=sandbox, limits=limits,
+                          gpus=options.gpus, work=work / "parts")
+        (work / "parts").mkdir(exist_ok=True)
+        result = _run_part(ctx)
+        report.checks.extend(result.checks)
+        report.metrics.update(result.metrics)
+        logs += result.logs + (result.hidden_logs if options.show_hidden_logs else [])
+        for key, value in result.timings.items():
+            if key == "sandbox_start_s":
+                report.timings.setdefault(key, value)  # the first sandbox's start
+            else:
+                report.timings[key] = report.timings.get(key, 0.0) + value
+        if result.failure is not None:
+            _record_failure(report, result.failure)
+            if result.failure.status in ("error", "rejected"):
+                break
+    report.logs = cap_log("\n".join(logs))
+    report.score = total_score(report.checks) if report.status in ("scored", "failed") else None
+    return report
+
+
+def _run_part(ctx: PartContext) -> PartResult:
+    try:
+        result = GRADERS[ctx.part.kind](ctx)
+    except StageFailure as failure:
+        result = PartResult(failure=failure)
+    if result.failure is not None:
+        graded = {c.name for c in result.checks}
+        result.checks += [CheckResult(c.name, False, 0.0, c.points, "not graded: "
+                                      + result.failure.message)
+                          for c in _expected_checks(ctx) if c.name not in graded]
+    return result
+
+
+def _expected_checks(ctx: PartContext) -> list[CheckResult]:
+    """The checks a part would report, so a failed part still shows what it was worth."""
+    part = ctx.part
+    checks = [CheckResult(c.name, False, 0.0, c.points) for c in part.checks]
+    if part.scoring is not None:
+        checks.append(CheckResult(f"{part.name}/{part.scoring.metric}", False, 0.0,
+                                  part.scoring.accuracy_points))
+        if part.scoring.speed_points > 0:
+            checks.append(CheckResult(f"{part.name}/speed", False, 0.0,
+                                      part.scoring.speed_points))
+    return checks
+
+
+def _record_failure(report: Report, failure: StageFailure) -> None:
+    if SEVERITY[failure.status] > SEVERITY[report.status]:
+        report.status = failure.status
+        report.error = ReportError(failure.kind, failure.message)
+

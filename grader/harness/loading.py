@@ -1,0 +1,124 @@
+"""Loading the mentee's code and weights inside the sandbox.
+
+Weights are read as safetensors or with ``torch.load(weights_only=True)``: a pickle payload
+in a ``.pt`` file is refused, never run (threat 18).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import torch
+
+from . import wire
+
+
+class HarnessFailure(Exception):
+    """A failure to report to the trusted side as ``status`` with a safe ``message``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def import_entry(submission: Path, entry: str) -> ModuleType:
+    module_name = Path(entry).stem
+    if not (submission / entry).is_file():
+        raise HarnessFailure(wire.INTERFACE, f"the upload has no {entry}")
+    sys.path.insert(0, str(submission))
+    sys.dont_write_bytecode = True
+    try:
+        return importlib.import_module(module_name)
+    except SyntaxError as exc:
+        raise HarnessFailure(wire.SYNTAX, f"{entry} line {exc.lineno}: {exc.msg}") from None
+    except BaseException as exc:  # noqa: BLE001 - mentee code may raise anything, even SystemExit
+        raise HarnessFailure(wire.EXCEPTION, f"importing {entry} raised {_kind(exc)}") from None
+
+
+def get_callable(module: ModuleType, name: str) -> Callable[..., Any]:
+    target = getattr(module, name, None)
+    if not callable(target):
+        raise HarnessFailure(wire.INTERFACE, f"{module.__name__}.py must define {name}()")
+    return target
+
+
+def build_module(module: ModuleType, builder: str, kwargs: dict[str, Any]) -> torch.nn.Module:
+    make = get_callable(module, builder)
+    try:
+        model = make(**kwargs)
+    except BaseException as exc:  # noqa: BLE001
+        raise HarnessFailure(wire.EXCEPTION, f"{builder}() raised {_kind(exc)}") from None
+    if not isinstance(model, torch.nn.Module):
+        raise HarnessFailure(wire.INTERFACE, f"{builder}() must return a torch.nn.Module")
+    return model
+
+
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise HarnessFailure(wire.WEIGHTS, f"the upload has no weights file {path.name}")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path))
+        except Exception as exc:  # noqa: BLE001
+            raise HarnessFailure(wire.WEIGHTS, f"{path.name} is not a safetensors file "
+                                               f"({_kind(exc)})") from None
+    try:
+        state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise HarnessFailure(wire.UNSAFE_WEIGHTS, f"{path.name} holds Python objects besides "
+                             "tensors; save a state_dict or use safetensors") from None
+    except Exception as exc:  # noqa: BLE001
+        raise HarnessFailure(wire.WEIGHTS, f"cannot read {path.name} ({_kind(exc)})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise HarnessFailure(wire.WEIGHTS, f"{path.name} must hold a state_dict of tensors")
+    return state
+
+
+def load_weights(model: torch.nn.Module, path: Path) -> None:
+    state = read_state_dict(path)
+    try:
+        model.load_state_dict(state, strict=True)
+    except Exception as exc:  # noqa: BLE001
+        message = str(exc).splitlines()[0][:300] if str(exc) else _kind(exc)
+        raise HarnessFailure(wire.WEIGHTS, f"weights do not fit the model: {message}") from None
+
+
+def ordered_entries(model: torch.nn.Module) -> list[tuple[str, torch.Tensor]]:
+    """Parameters and persistent buffers in registration order (the state dict)."""
+    return list(model.state_dict(keep_vars=True).items())
+
+
+def load_by_order(model: torch.nn.Module, path: Path) -> None:
+    """Copy tensors saved as ``NNNNN/<name>`` onto the model by position, checking shapes.
+
+    The same rule as ``reference_models.equivalence.map_state_by_order`` (which cannot be
+    imported here): layer names differ between the mentee and the reference, but the same
+    architecture registers the same tensors in the same order with the same shapes.
+    """
+    from safetensors.torch import load_file
+
+    saved = load_file(str(path))
+    source = [saved[k] for k in sorted(saved, key=lambda key: int(key.split("/", 1)[0]))]
+    target = ordered_entries(model)
+    for i, ((name, dest), src) in enumerate(zip(target, source)):
+        if tuple(dest.shape) != tuple(src.shape):
+            raise HarnessFailure(wire.WEIGHTS, f"tensor #{i} ({name}) has shape "
+                                 f"{tuple(dest.shape)}; the reference has {tuple(src.shape)}")
+    if len(source) != len(target):
+        raise HarnessFailure(wire.WEIGHTS, f"the model has {len(target)} parameter and buffer "
+                             f"tensors; the reference has {len(source)}")
+    with torch.no_grad():
+        for (_, dest), src in zip(target, source):
+            dest.copy_(src.to(dtype=dest.dtype, device=dest.device))
+
+
+def _kind(exc: BaseException) -> str:
+    return type(exc).__name__

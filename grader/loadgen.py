@@ -1,0 +1,164 @@
+"""The trusted timer: the trusted side is the load generator, like MLPerf's LoadGen.
+
+For each query the batch is written into shared memory, then ``time.perf_counter_ns()`` is
+stamped here, "go" is sent, and the answer is stamped when its header arrives. The sandbox's
+clock is never read (threat 30). Inputs of later queries are not in shared memory yet
+(threat 31). Warm-up queries use synthetic inputs and are not counted. Every timed query holds
+distinct inputs: the hidden set once, then, if the minimum query count or duration is not yet
+reached, reshuffled copies with a tiny perturbation, so no two timed inputs are equal bit for
+bit (threat 32). A few exact repeats at the end are timed apart: answering them much faster
+than unique queries means answers are cached, and speed then earns nothing. The answers of the
+timed queries themselves are what accuracy is computed from (threat 34).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.bundle import OutputSpec, Timing
+from grader.parts.stage import Session
+from grader.protocol import ShapeMismatch
+
+REPEAT_QUERIES = 4
+CACHE_RATIO = 0.5            # repeats answered in under half the unique latency: a cache
+CACHE_MIN_GAIN_NS = 1_000_000
+PERTURBATION = 1e-4          # relative to the data's spread: invisible to a model, not to a hash
+
+
+@dataclass
+class TimedQuery:
+    indices: np.ndarray      # rows of the hidden set in this batch
+    latency_ns: int
+
+
+@dataclass
+class LoadgenResult:
+    queries: list[TimedQuery]
+    outputs: dict[str, np.ndarray]          # per output: rows of every timed query, in order
+    indices: np.ndarray                     # the hidden-set row of each of those rows
+    repeat_latencies_ns: list[int] = field(default_factory=list)
+    repeats: int = 5
+
+    @property
+    def images(self) -> int:
+        return int(self.indices.size)
+
+    @property
+    def total_s(self) -> float:
+        return sum(q.latency_ns for q in self.queries) / 1e9
+
+    @property
+    def caching_suspected(self) -> bool:
+        if not self.repeat_latencies_ns:
+            return False
+        unique = float(np.median([q.latency_ns for q in self.queries]))
+        repeat = float(np.median(self.repeat_latencies_ns))
+        return repeat < CACHE_RATIO * unique and unique - repeat > CACHE_MIN_GAIN_NS
+
+    def metrics(self) -> dict[str, float]:
+        latencies_ms = np.array([q.latency_ns for q in self.queries]) / 1e6
+        segments = [s for s in np.array_split(np.arange(len(self.queries)), self.repeats) if s.size]
+        seg_ips = [sum(self.queries[i].indices.size for i in s)
+                   / (sum(self.queries[i].latency_ns for i in s) / 1e9) for s in segments]
+        seg_p50 = [float(np.median(latencies_ms[s])) for s in segments]
+        return {
+            "throughput_ips": self.images / self.total_s,
+            "throughput_cv": float(np.std(seg_ips) / np.mean(seg_ips)),
+            "latency_p50_ms": float(np.percentile(latencies_ms, 50)),
+            "latency_p90_ms": float(np.percentile(latencies_ms, 90)),
+            "latency_p50_cv": float(np.std(seg_p50) / np.mean(seg_p50)),
+            "timed_queries": len(self.queries),
+            "timed_images": self.images,
+        }
+
+
+def input_bytes(timing: Timing, input_shape: tuple[int, ...]) -> int:
+    return timing.batch_size * int(np.prod(input_shape)) * 4
+
+
+def output_bytes(timing: Timing, outputs: tuple[OutputSpec, ...]) -> int:
+    # Room for float64 outputs plus alignment padding between them.
+    return sum(timing.batch_size * int(np.prod(o.shape)) * 8 + 64 for o in outputs) + 64
+
+
+class LoadGenerator:
+    def __init__(self, session: Session, outputs: tuple[OutputSpec, ...], timing: Timing,
+                 seed: int = 0) -> None:
+        self.session = session
+        self.outputs = outputs
+        self.timing = timing
+        self.rng = np.random.default_rng(seed)
+
+    def run(self, images: np.ndarray) -> LoadgenResult:
+        images = np.ascontiguousarray(images, dtype=np.float32)
+        spread = float(images.std()) or 1.0
+        self.warm_up(images)
+        queries: list[TimedQuery] = []
+        collected: dict[str, list[np.ndarray]] = {o.name: [] for o in self.outputs}
+        started = time.monotonic()
+        for rows, pass_number in self.schedule(len(images), started, lambda: len(queries)):
+            batch = images[rows]
+            if pass_number:
+                noise = self.rng.standard_normal(batch.shape, dtype=np.float32)
+                batch = batch + noise * np.float32(spread * PERTURBATION)
+            latency, answers = self.query(batch)
+            queries.append(TimedQuery(rows, latency))
+            for spec, answer in zip(self.outputs, answers):
+                collected[spec.name].append(answer)
+        result = LoadgenResult(
+            queries=queries,
+            outputs={name: np.concatenate(parts) for name, parts in collected.items()},
+            indices=np.concatenate([q.indices for q in queries]),
+            repeats=self.timing.repeats,
+        )
+        result.repeat_latencies_ns = self.repeat_check(images, queries)
+        return result
+
+    def schedule(self, n: int, started: float,
+                 count: Callable[[], int]) -> Iterator[tuple[np.ndarray, int]]:
+        """Row indices of each timed batch with its pass number (pass 0: the set as it is)."""
+        size = self.timing.batch_size
+        pass_number = 0
+        while True:
+            order = np.arange(n) if pass_number == 0 else self.rng.permutation(n)
+            for start in range(0, n, size):
+                yield order[start:start + size], pass_number
+            pass_number += 1
+            if (count() >= self.timing.min_queries
+                    and time.monotonic() - started >= self.timing.min_duration_s):
+                return
+
+    def warm_up(self, images: np.ndarray) -> None:
+        mean, std = float(images.mean()), float(images.std()) or 1.0
+        shape = (min(self.timing.batch_size, len(images)),) + images.shape[1:]
+        for _ in range(self.timing.warmup_queries):
+            synthetic = (self.rng.standard_normal(shape) * std + mean).astype(np.float32)
+            self.query(synthetic)
+
+    def query(self, batch: np.ndarray) -> tuple[int, list[np.ndarray]]:
+        spec = self.session.put(batch)
+        channel = self.session.channel
+        window = self.session.out_window
+        timeout = self.session.remaining(self.timing.query_timeout_s)
+        begin = time.perf_counter_ns()
+        channel.send({"op": "infer", "input": spec}, window=window)
+        reply = channel.receive(window=window, timeout=timeout)
+        latency = time.perf_counter_ns() - begin
+        self.session.check(reply, "inference")
+        if len(reply.tensors) != len(self.outputs):
+            raise ShapeMismatch((len(reply.tensors),), (len(self.outputs),))
+        answers = [self.session.get(reply, i, (len(batch),) + o.shape)
+                   for i, o in enumerate(self.outputs)]
+        return latency, answers
+
+    def repeat_check(self, images: np.ndarray, queries: list[TimedQuery]) -> list[int]:
+        """Resend a few first-pass batches exactly; their latencies are compared with the rest."""
+        first_pass = queries[: -(-len(images) // self.timing.batch_size)]
+        picks = self.rng.choice(len(first_pass), size=min(REPEAT_QUERIES, len(first_pass)),
+                                replace=False)
+        return [self.query(images[first_pass[i].indices])[0] for i in picks]
+

@@ -1,0 +1,173 @@
+"""``functions`` parts: named functions called on cases, compared on the trusted side.
+
+Cases come from the recipe's files (``{check}/{i}/args/{k}``, ``.../kwargs/{name}``; a key
+ending in ``/s`` is a 0-d array passed as a Python scalar; expected outputs
+``{check}/{i}/out/{j}``). Public cases run in a public stage whose logs the mentee reads;
+hidden cases run in a sandbox whose logs only mentors may read. A check earns its points when
+every hidden case matches.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader.bundle import Check
+from grader.parts.common import PartContext, PartResult, load_npz
+from grader.parts.failures import StageFailure
+from grader.parts.stage import Session, run_stage
+from grader.protocol import ChannelError, NonFinite, ShapeMismatch
+from grader.report import CheckResult
+
+KEY = re.compile(r"^(?P<check>[^/]+)/(?P<case>\d+)/(?P<role>args|kwargs|out)/(?P<name>[^/]+)"
+                 r"(?P<scalar>/s)?$")
+CALL_TIMEOUT_S = 60.0
+# Failures that belong to one check; anything else (a crash, a timeout) ends the part.
+CHECK_LEVEL_KINDS = ("exception", "interface", "shape", "nan_output", "output_limit")
+
+
+@dataclass
+class Case:
+    args: dict[int, np.ndarray] = field(default_factory=dict)
+    kwargs: dict[str, np.ndarray] = field(default_factory=dict)
+    scalars: set[str] = field(default_factory=set)
+    expected: dict[int, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def in_bytes(self) -> int:
+        return sum(a.nbytes + 64 for a in (*self.args.values(), *self.kwargs.values()))
+
+    @property
+    def out_bytes(self) -> int:
+        # Room for the expected outputs even if returned as float64 or int64.
+        return sum(max(e.size, 1) * 8 + 64 for e in self.expected.values()) + 4096
+
+
+def parse_cases(inputs: dict[str, np.ndarray], labels: dict[str, np.ndarray]
+                ) -> dict[str, list[Case]]:
+    cases: dict[str, dict[int, Case]] = {}
+    for key, array in (*inputs.items(), *labels.items()):
+        match = KEY.match(key)
+        if match is None:
+            continue
+        case = cases.setdefault(match["check"], {}).setdefault(int(match["case"]), Case())
+        name, role = match["name"], match["role"]
+        if role == "out":
+            case.expected[int(name)] = array
+        elif role == "args":
+            case.args[int(name)] = array
+        else:
+            case.kwargs[name] = array
+        if match["scalar"] and role != "out":
+            case.scalars.add(f"{role}/{name}")
+    return {check: [c[i] for i in sorted(c)] for check, c in cases.items()}
+
+
+def grade_functions(ctx: PartContext) -> PartResult:
+    result = PartResult()
+    hidden = parse_cases(load_npz(ctx.hidden / "inputs.npz"), load_npz(ctx.hidden / "labels.npz"))
+    missing = [c.name for c in ctx.part.checks if not hidden.get(c.name)]
+    if missing:
+        raise StageFailure("error", "bundle", f"the hidden data has no cases for {missing}")
+    if (ctx.hidden / "public.npz").is_file():
+        public = parse_cases(load_npz(ctx.hidden / "public.npz"),
+                             load_npz(ctx.hidden / "public_labels.npz"))
+        outcome = run_stage(_config(ctx, "public", public),
+                            lambda s: run_checks(s, ctx, public, hidden=False))
+        if not result.absorb(outcome, "public"):
+            result.fail_all(_zero_checks(ctx), "the public stage failed")
+            return result
+        result.logs.extend(outcome.value or [])
+    outcome = run_stage(_config(ctx, "hidden", hidden),
+                        lambda s: run_checks(s, ctx, hidden, hidden=True))
+    if not result.absorb(outcome, "hidden"):
+        result.fail_all(_zero_checks(ctx), "the hidden stage failed")
+        return result
+    result.checks.extend(outcome.value or [])
+    return result
+
+
+def _config(ctx: PartContext, name: str, cases: dict[str, list[Case]]):
+    all_cases = [case for group in cases.values() for case in group]
+    return ctx.stage(name, in_bytes=max((c.in_bytes for c in all_cases), default=4096),
+                     out_bytes=max((c.out_bytes for c in all_cases), default=4096))
+
+
+def _zero_checks(ctx: PartContext) -> list[CheckResult]:
+    return [CheckResult(c.name, False, 0.0, c.points) for c in ctx.part.checks]
+
+
+def run_checks(session: Session, ctx: PartContext, cases: dict[str, list[Case]], *,
+               hidden: bool) -> list:
+    """Hidden: a CheckResult per check. Public: log lines for the mentee."""
+    session.request({"op": "load", "entry": ctx.bundle.entry}, what="loading the submission",
+                    timeout=CALL_TIMEOUT_S)
+    out: list = []
+    for check in ctx.part.checks:
+        verdicts = [run_case(session, check, case) for case in cases.get(check.name, [])]
+        wrong = [i for i, v in enumerate(verdicts) if v]
+        if not hidden:
+            out += [f"[public] {check.name} case {i}: {v or 'ok'}" for i, v in enumerate(verdicts)]
+            continue
+        reasons = sorted({verdicts[i] for i in wrong})
+        message = (f"all {len(verdicts)} hidden cases match" if not wrong else
+                   f"{len(wrong)} of {len(verdicts)} hidden cases wrong: {'; '.join(reasons)}")
+        out.append(CheckResult(check.name, not wrong, 0.0 if wrong else check.points,
+                               check.points, message))
+    return out
+
+
+def run_case(session: Session, check: Check, case: Case) -> str:
+    """'' when the case matches; otherwise a reason that names no value (threat 20)."""
+    offset, args, kwargs = 0, [], {}
+    for role, items in (("args", sorted(case.args.items())), ("kwargs", case.kwargs.items())):
+        for name, array in items:
+            if f"{role}/{name}" in case.scalars:
+                spec = {"scalar": array.item()}
+            else:
+                spec = {"tensor": session.put(array, offset), "as": check.arg_type}
+                offset = (offset + array.nbytes + 63) // 64 * 64
+            if role == "args":
+                args.append(spec)
+            else:
+                kwargs[name] = spec
+    try:
+        reply = session.request({"op": "call", "function": check.function, "args": args,
+                                 "kwargs": {**kwargs}}, what=check.name, timeout=CALL_TIMEOUT_S)
+        return compare(session, reply, case, check)
+    except StageFailure as failure:
+        if failure.kind not in CHECK_LEVEL_KINDS:
+            raise
+        return {"exception": "raised an exception", "interface": "missing or not a function",
+                "output_limit": "result too large"}.get(failure.kind, failure.kind)
+
+
+def compare(session: Session, reply, case: Case, check: Check) -> str:
+    if len(reply.tensors) != len(case.expected):
+        return f"returned {len(reply.tensors)} values instead of {len(case.expected)}"
+    for j in range(len(case.expected)):
+        want = case.expected[j]
+        try:
+            got = session.get(reply, j, want.shape, finite=bool(np.isfinite(want).all())
+                              if want.dtype.kind == "f" else True)
+        except ShapeMismatch:
+            return "wrong shape"
+        except NonFinite:
+            return "NaN or infinity in the result"
+        if not values_match(got, want, check.rtol, check.atol):
+            return "values differ"
+    return ""
+
+
+def values_match(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> bool:
+    if want.dtype.kind in "biu" and got.dtype.kind in "biu":
+        return bool(np.array_equal(got, want))
+    if got.dtype.kind == "b" or want.dtype.kind == "b":
+        return bool(np.array_equal(got.astype(bool), want.astype(bool))) and got.dtype.kind == "b"
+    return bool(np.allclose(got.astype(np.float64), want.astype(np.float64), rtol=rtol,
+                            atol=atol, equal_nan=True))
+
+
+__all__ = ["grade_functions", "parse_cases", "values_match", "ChannelError"]

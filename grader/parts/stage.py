@@ -1,0 +1,182 @@
+"""One sandboxed run of the harness: a stage ("public" or "hidden") of a part.
+
+``run_stage`` makes the IPC folder, starts the sandbox, waits for the harness to connect,
+hands a ``Session`` to the part's code, and always tears everything down. Whatever went wrong
+becomes a ``StageFailure`` decided from the trusted side's own observations: the channel, and
+the sandbox's result record (out of memory, over the wall clock), never from files the
+sandbox wrote.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from grader.errors import GraderError
+from grader.harness import wire
+from grader.parts.failures import StageFailure, from_channel, from_reply
+from grader.protocol import Channel, ChannelClosed, ChannelError, QueryTimeout, Reply
+from grader.sandbox import Limits, Mount, RunResult, Sandbox, SandboxSpec
+from grader.sandbox.environment import grant_sandbox_access
+
+HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
+CONNECT_TIMEOUT_S = 120.0
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    name: str                       # "public" | "hidden"
+    submission: Path
+    limits: Limits
+    sandbox: Sandbox
+    gpus: str = "none"
+    inputs: Path | None = None      # read-only stage inputs, mounted at /arena/inputs
+    in_bytes: int = 1 << 20         # shm space for inputs, then for outputs
+    out_bytes: int = 1 << 20
+    threads: int = 0
+
+    @property
+    def hidden(self) -> bool:
+        return self.name == "hidden"
+
+
+class Session:
+    """The part's handle on a running harness; every reply is checked before it is returned."""
+
+    def __init__(self, channel: Channel, config: StageConfig, deadline: float) -> None:
+        self.channel = channel
+        self.config = config
+        self.deadline = deadline
+        self.out_window = (wire.align(config.in_bytes), config.out_bytes)
+
+    def remaining(self, timeout: float) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise QueryTimeout("the stage ran out of wall-clock time")
+        return min(timeout, left)
+
+    def request(self, payload: dict[str, Any], *, what: str, timeout: float) -> Reply:
+        reply = self.channel.request(payload, window=self.out_window,
+                                     timeout=self.remaining(timeout))
+        return self.check(reply, what)
+
+    def check(self, reply: Reply, what: str) -> Reply:
+        if not reply.ok:
+            raise from_reply(reply.status, reply.message, hidden=self.config.hidden, what=what)
+        return reply
+
+    def put(self, array: np.ndarray, offset: int = 0) -> dict[str, Any]:
+        return self.channel.write_array(array, offset)
+
+    def get(self, reply: Reply, index: int, shape: tuple[int, ...] | None = None, *,
+            finite: bool = True) -> np.ndarray:
+        return self.channel.read_array(reply.tensors[index], shape, finite=finite)
+
+
+@dataclass
+class StageOutcome(Generic[T]):
+    value: T | None
+    failure: StageFailure | None
+    logs: str
+    start_s: float
+    duration_s: float
+    result: RunResult | None = field(default=None, repr=False)
+
+
+def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome[T]:
+    ipc_dir = Path(tempfile.mkdtemp(prefix="arena-ipc-"))
+    channel = Channel(ipc_dir, wire.align(config.in_bytes) + config.out_bytes)
+    grant_sandbox_access(ipc_dir, writable=True)
+    grant_sandbox_access(config.submission)
+    if config.inputs is not None:
+        grant_sandbox_access(config.inputs)
+    started = time.monotonic()
+    value: T | None = None
+    failure: StageFailure | None = None
+    connected = False
+    try:
+        with config.sandbox.open(_spec(config, ipc_dir)) as proc:
+            deadline = started + config.limits.wall_seconds
+            try:
+                channel.accept(lambda: proc.poll() is None,
+                               min(CONNECT_TIMEOUT_S, config.limits.wall_seconds))
+                connected = True
+                value = body(Session(channel, config, deadline))
+            except ChannelError as exc:
+                failure = from_channel(exc, hidden=config.hidden, what=f"{config.name} stage")
+            except StageFailure as exc:
+                failure = exc
+            channel.close()
+            result = _finish(proc)
+    except GraderError as exc:
+        raise StageFailure("error", "sandbox", f"the sandbox could not run: {exc}") from exc
+    finally:
+        channel.close()
+        shutil.rmtree(ipc_dir, ignore_errors=True)
+    failure = _classify(failure, result, connected, config)
+    return StageOutcome(value, failure, _logs(result), result.start_s,
+                        time.monotonic() - started, result)
+
+
+def _spec(config: StageConfig, ipc_dir: Path) -> SandboxSpec:
+    mounts = [
+        Mount(HARNESS_DIR, "/arena/harness/arena_harness"),
+        Mount(config.submission, "/arena/submission"),
+        Mount(ipc_dir, "/arena/ipc", writable=True),
+    ]
+    if config.inputs is not None:
+        mounts.append(Mount(config.inputs, "/arena/inputs"))
+    argv = ["{python}", "-m", "arena_harness", "--ipc", "/arena/ipc",
+            "--submission", "/arena/submission"]
+    if config.threads:
+        argv += ["--threads", str(config.threads)]
+    return SandboxSpec(argv=argv, mounts=mounts, limits=config.limits, gpus=config.gpus)
+
+
+def _finish(proc: Any) -> RunResult:
+    """Give the harness a moment to exit after ``bye``; then the tree is killed."""
+    try:
+        return proc.wait(timeout=5.0)
+    except TimeoutError:
+        proc.kill()
+        return proc.wait()
+
+
+def _classify(failure: StageFailure | None, result: RunResult, connected: bool,
+              config: StageConfig) -> StageFailure | None:
+    """The sandbox's own record beats what the channel saw: a broken channel is the symptom."""
+    what = f"{config.name} stage"
+    if result.oom_killed:
+        return StageFailure("failed", "memory", f"{what}: the submission used more than "
+                            f"{config.limits.memory_mb} MB of memory.")
+    if result.timed_out or result.cpu_limited:
+        return StageFailure("failed", "timeout", f"{what}: the submission ran over its time "
+                            f"limit ({config.limits.wall_seconds:g} s wall clock).")
+    if failure is not None and not connected and failure.kind in ("crash", "timeout"):
+        # The harness never connected: no mentee code had run yet, so the sandbox broke.
+        return StageFailure("error", "sandbox", f"{what}: the sandbox did not start the "
+                            f"harness (exit code {result.exit_code}).")
+    if failure is not None and failure.kind == "crash" and result.exit_code and not config.hidden:
+        # Exit codes are the submission's choice: shown for the public stage only (threat 20).
+        return StageFailure("failed", "crash", f"{what}: the submission's process ended "
+                            f"unexpectedly (exit code {result.exit_code}).")
+    return failure
+
+
+def _logs(result: RunResult) -> str:
+    text = (result.stdout + result.stderr).decode("utf-8", "replace")
+    if result.output_truncated:
+        text += "\n[output cut: the sandbox keeps only the first bytes of each stream]\n"
+    return text
+
+
+__all__ = ["StageConfig", "Session", "StageOutcome", "StageFailure", "run_stage",
+           "ChannelClosed"]

@@ -1,0 +1,176 @@
+"""The grading report: exactly the JSON object of contracts.md section 2.
+
+``parse_report_json`` is the defensive reader the platform worker applies to the output of the
+``python -m grader grade --json`` subprocess: it accepts only that shape, with sane sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+STATUSES = ("scored", "failed", "error", "rejected")
+ERROR_KINDS = (
+    "timeout", "memory", "output_limit", "interface", "invalid_archive", "syntax", "nan_output",
+    "shape", "forbidden", "sandbox", "crash", "too_large", "zip_bomb", "path_traversal",
+    "too_many_files", "unsupported_format", "missing_entry", "protocol", "bundle", "internal",
+)
+LOG_CAP_BYTES = 16_384
+MESSAGE_CAP_CHARS = 500
+MAX_REPORT_BYTES = 1 << 20
+MAX_CHECKS = 500
+
+
+@dataclass
+class CheckResult:
+    name: str
+    passed: bool
+    points: float
+    max_points: float
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "points": round(float(self.points), 6),
+            "max_points": float(self.max_points),
+            "message": cap_text(self.message, MESSAGE_CAP_CHARS),
+        }
+
+
+@dataclass
+class ReportError:
+    kind: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "message": cap_text(self.message, MESSAGE_CAP_CHARS)}
+
+
+@dataclass
+class Report:
+    status: str
+    score: float | None = None
+    checks: list[CheckResult] = field(default_factory=list)
+    metrics: dict[str, float | int] = field(default_factory=dict)
+    error: ReportError | None = None
+    logs: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "score": None if self.score is None else round(float(self.score), 4),
+            "checks": [c.to_dict() for c in self.checks],
+            "metrics": {k: _json_number(v) for k, v in self.metrics.items()},
+            "error": self.error.to_dict() if self.error else None,
+            "logs": cap_log(self.logs),
+            "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), allow_nan=False)
+
+
+def _json_number(value: float | int) -> float | int | None:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return value
+    return float(value) if math.isfinite(value) else None
+
+
+def cap_text(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def cap_log(text: str, limit: int = LOG_CAP_BYTES) -> str:
+    """Keep the head and the tail of a long log: the start shows setup, the end the failure."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    dropped = len(text) - 2 * half
+    return f"{text[:half]}\n… [{dropped} characters cut] …\n{text[-half:]}"
+
+
+class ReportFormatError(ValueError):
+    """Text that is not a report of contracts.md section 2."""
+
+
+def parse_report_json(text: str | bytes) -> dict[str, Any]:
+    """Validate a report produced by another process; return it as a plain dict."""
+    if len(text) > MAX_REPORT_BYTES:
+        raise ReportFormatError(f"report is {len(text)} bytes, over {MAX_REPORT_BYTES}")
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise ReportFormatError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ReportFormatError("the report must be a JSON object")
+    expected = {"status", "score", "checks", "metrics", "error", "logs", "timings"}
+    if set(data) != expected:
+        raise ReportFormatError(f"keys must be {sorted(expected)}, got {sorted(data)}")
+    _require(data["status"] in STATUSES, f"status {data['status']!r} is not one of {STATUSES}")
+    _validate_score(data["score"], data["status"])
+    _validate_checks(data["checks"])
+    _validate_number_map(data["metrics"], "metrics", allow_null=True)
+    _validate_number_map(data["timings"], "timings", allow_null=False)
+    _validate_error(data["error"], data["status"])
+    _require(isinstance(data["logs"], str), "logs must be a string")
+    _require(len(data["logs"]) <= LOG_CAP_BYTES + 100, "logs are over the cap")
+    return data
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ReportFormatError(message)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _validate_score(score: Any, status: str) -> None:
+    if score is None:
+        _require(status != "scored", "a scored report needs a score")
+        return
+    _require(_is_number(score) and 0.0 <= score <= 100.0, f"score {score!r} is not in 0..100")
+
+
+def _validate_checks(checks: Any) -> None:
+    _require(isinstance(checks, list) and len(checks) <= MAX_CHECKS, "checks must be a short list")
+    keys = {"name", "passed", "points", "max_points", "message"}
+    for check in checks:
+        _require(isinstance(check, dict) and set(check) == keys, f"check keys must be {keys}")
+        _require(isinstance(check["name"], str) and len(check["name"]) <= 200, "bad check name")
+        _require(isinstance(check["passed"], bool), "check passed must be a boolean")
+        _require(_is_number(check["points"]) and _is_number(check["max_points"]), "bad points")
+        _require(0 <= check["points"] <= check["max_points"] + 1e-9, "points out of range")
+        _require(isinstance(check["message"], str), "check message must be a string")
+        _require(len(check["message"]) <= MESSAGE_CAP_CHARS, "check message over the cap")
+
+
+def _validate_number_map(values: Any, name: str, *, allow_null: bool) -> None:
+    _require(isinstance(values, dict) and len(values) <= 100, f"{name} must be a small object")
+    for key, value in values.items():
+        _require(isinstance(key, str) and len(key) <= 100, f"bad {name} key")
+        ok = _is_number(value) or (allow_null and value is None)
+        _require(ok, f"{name}[{key!r}] must be a number")
+
+
+def _validate_error(error: Any, status: str) -> None:
+    if error is None:
+        _require(status == "scored", f"a {status} report needs an error")
+        return
+    _require(isinstance(error, dict) and set(error) == {"kind", "message"}, "bad error object")
+    kind, message = error["kind"], error["message"]
+    _require(isinstance(kind, str) and kind.replace("_", "").isalnum() and len(kind) <= 40,
+             "error kind must be a short word")
+    _require(isinstance(message, str) and len(message) <= MESSAGE_CAP_CHARS, "bad error message")

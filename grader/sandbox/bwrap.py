@@ -1,0 +1,281 @@
+"""The bubblewrap backend: namespaces from bubblewrap, limits from a cgroup and rlimits.
+
+The sandbox's root is an empty read-only tmpfs holding only: the system directories and the
+Python runtime (read-only, at their host paths), generated /etc/passwd and /etc/group, a few
+harmless /etc files, a fresh /proc and /dev, size-capped tmpfs on /scratch and /dev/shm, and
+the caller's mounts. No network, no new user namespaces, an empty environment plus an
+allow-list, all capabilities dropped, running as the unprivileged `arena-sandbox` user.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from grader.errors import GraderError, SandboxUnavailable
+from grader.sandbox.base import PYTHON_PLACEHOLDER, Sandbox, SandboxProcess, SandboxSpec
+from grader.sandbox.cgroups import RunCgroup, cgroup_problem, create_run_cgroup
+from grader.sandbox.environment import (
+    ETC_FILES,
+    SYSTEM_DIRS,
+    SandboxUser,
+    group_text,
+    minimal_env,
+    passwd_text,
+    python_executable,
+    runtime_paths,
+    sandbox_user,
+    validate_target,
+)
+from grader.sandbox.local_process import LocalProcess, feed_stdin
+from grader.sandbox.privileges import ChildSetup, make_preexec, rlimits_for
+
+__all__ = ["BwrapSandbox", "build_bwrap_argv", "gpu_device_nodes"]
+
+_NVIDIA_SHARED_NODES = ("nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset")
+
+
+def gpu_device_nodes(gpus: str, dev: Path = Path("/dev")) -> list[str]:
+    """The /dev nodes a sandbox with `gpus` ("none", "all", "0,1") needs."""
+    if gpus == "none":
+        return []
+    present = sorted(
+        (p for p in dev.glob("nvidia*") if re.fullmatch(r"nvidia\d+", p.name)),
+        key=lambda p: int(p.name[6:]),
+    )
+    if gpus == "all":
+        chosen = present
+    else:
+        wanted = [f"nvidia{int(i)}" for i in gpus.split(",")]
+        missing = [w for w in wanted if not (dev / w).exists()]
+        if missing:
+            raise GraderError(f"GPU device(s) not present: {', '.join(missing)}", permanent=True)
+        chosen = [dev / w for w in wanted]
+    if not chosen:
+        raise GraderError("GPUs were requested but no NVIDIA device is present", permanent=True)
+    shared = [dev / n for n in _NVIDIA_SHARED_NODES if (dev / n).exists()]
+    return [str(p) for p in chosen + shared]
+
+
+def _system_dir_args() -> list[str]:
+    args: list[str] = []
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def build_bwrap_argv(
+    spec: SandboxSpec,
+    *,
+    bwrap: str,
+    python: str,
+    runtime: Sequence[str],
+    etc_dir: Path,
+    sources: dict[str, str],
+    gpu_nodes: Sequence[str],
+) -> list[str]:
+    """The full bubblewrap command line; `sources` maps a host path to the path to bind from."""
+    limits = spec.limits
+    argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns"]
+    argv += ["--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL"]
+    argv += ["--hostname", "arena-sandbox"]
+    argv += _system_dir_args()
+    for path in runtime:
+        argv += ["--ro-bind", sources.get(path, path), path]
+    argv += ["--ro-bind", str(etc_dir / "passwd"), "/etc/passwd"]
+    argv += ["--ro-bind", str(etc_dir / "group"), "/etc/group"]
+    for path in ETC_FILES:
+        argv += ["--ro-bind-try", path, path]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--perms", "1777", "--size", str(limits.shm_mb * 1024 * 1024), "--tmpfs", "/dev/shm"]
+    argv += ["--perms", "1777", "--size", str(limits.scratch_mb * 1024 * 1024)]
+    argv += ["--tmpfs", "/scratch", "--symlink", "/scratch", "/tmp"]
+    for node in gpu_nodes:
+        argv += ["--dev-bind", node, node]
+    for mount in spec.mounts:
+        validate_target(mount.target)
+        source = sources.get(str(mount.source), str(mount.source))
+        argv += ["--bind" if mount.writable else "--ro-bind", source, mount.target]
+    argv += ["--remount-ro", "/", "--chdir", spec.workdir]
+    for key, value in minimal_env(spec.env, python).items():
+        argv += ["--setenv", key, value]
+    command = list(spec.argv)
+    if command and command[0] == PYTHON_PLACEHOLDER:
+        command[0] = python
+    return argv + ["--"] + command
+
+
+def _reachable_by_others(path: str) -> bool:
+    """True if an unprivileged user can walk to `path` (search permission on every ancestor)."""
+    current = Path(path)
+    for directory in [current, *current.parents]:
+        try:
+            mode = directory.stat().st_mode
+        except OSError:
+            return False
+        if stat.S_ISDIR(mode) and not mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+class _RunFiles:
+    """The run's private temporary directory: /etc files and staging mount points."""
+
+    def __init__(self, user: SandboxUser | None) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="arena-bwrap-"))
+        self.root.chmod(0o755)  # bubblewrap runs as the sandbox user and must walk in
+        etc = self.root / "etc"
+        etc.mkdir(mode=0o755)
+        uid, gid = (user.uid, user.gid) if user else (os.getuid(), os.getgid())
+        (etc / "passwd").write_text(passwd_text(user, uid, gid))
+        (etc / "group").write_text(group_text(user, gid))
+        for name in ("passwd", "group"):
+            (etc / name).chmod(0o644)
+        self.etc = etc
+        self._count = 0
+
+    def staging_point(self, source: str) -> str:
+        self._count += 1
+        point = self.root / f"stage{self._count}"
+        if os.path.isdir(source):
+            point.mkdir(mode=0o755)
+        else:
+            point.touch(mode=0o644)
+        return str(point)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+class BwrapSandbox(Sandbox):
+    name: ClassVar[str] = "bwrap"
+
+    def __init__(self) -> None:
+        problem = self.available()
+        if problem:
+            raise SandboxUnavailable(problem)
+        self.python = python_executable()
+        self._bwrap = shutil.which("bwrap") or "bwrap"
+        self._root = os.geteuid() == 0
+        self._user = sandbox_user() if self._root else None
+
+    @classmethod
+    def available(cls) -> str | None:
+        return _availability_problem()
+
+    def _sources(self, spec: SandboxSpec, files: _RunFiles) -> dict[str, str]:
+        """Bind sources the sandbox user cannot reach, mapped to staging points (root only)."""
+        if not self._root:
+            return {}
+        paths = [*runtime_paths(), *(str(m.source) for m in spec.mounts)]
+        return {p: files.staging_point(p) for p in paths if not _reachable_by_others(p)}
+
+    @contextlib.contextmanager
+    def _open(self, spec: SandboxSpec, stdin: bytes) -> Iterator[SandboxProcess]:
+        for mount in spec.mounts:
+            if not mount.source.exists():
+                raise GraderError(f"sandbox mount source {mount.source} does not exist")
+        files = _RunFiles(self._user)
+        cgroup: RunCgroup | None = None
+        process: LocalProcess | None = None
+        try:
+            cgroup = create_run_cgroup(spec.limits)
+            sources = self._sources(spec, files)
+            argv = build_bwrap_argv(
+                spec,
+                bwrap=self._bwrap,
+                python=self.python,
+                runtime=runtime_paths(),
+                etc_dir=files.etc,
+                sources=sources,
+                gpu_nodes=gpu_device_nodes(spec.gpus),
+            )
+            setup = ChildSetup(
+                cgroup_procs=cgroup.procs_files,
+                staged_binds=list(sources.items()),
+                rlimits=rlimits_for(spec.limits),
+                user=self._user,
+            )
+            started = time.monotonic()
+            popen = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                close_fds=True,
+                start_new_session=True,
+                # Small and prepared before fork: see privileges.py.
+                preexec_fn=make_preexec(setup),  # noqa: PLW1509
+                cwd=files.root,
+                env={"PATH": "/usr/bin:/bin"},
+            )
+            start_s = time.monotonic() - started
+            process = LocalProcess(
+                popen,
+                spec.limits,
+                started_at=started,
+                start_s=start_s,
+                cgroup=cgroup,
+                shell_style_exit=True,
+            )
+            feed_stdin(popen, stdin)
+            yield process
+        finally:
+            if process is not None:
+                process.close()
+            if cgroup is not None:
+                cgroup.destroy()
+            files.remove()
+
+
+@functools.lru_cache(maxsize=1)
+def _availability_problem() -> str | None:
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    if os.geteuid() == 0 and sandbox_user() is None:
+        return (
+            "the unprivileged user 'arena-sandbox' does not exist; "
+            "run scripts/install_system_deps.sh as root"
+        )
+    problem = cgroup_problem()
+    if problem:
+        return problem
+    return _probe_user_namespaces()
+
+
+def _probe_user_namespaces() -> str | None:
+    user = sandbox_user() if os.geteuid() == 0 else None
+    argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user"]
+    argv += ["--disable-userns", *_system_dir_args(), "--", "/bin/true"]
+    try:
+        result = subprocess.run(
+            argv,
+            check=False,
+            capture_output=True,
+            timeout=20,
+            preexec_fn=make_preexec(ChildSetup(user=user)),
+            env={"PATH": "/usr/bin:/bin"},
+            cwd="/",
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"bubblewrap cannot start: {exc}"
+    if result.returncode != 0:
+        detail = result.stderr.decode(errors="replace").strip()
+        return (
+            f"bubblewrap cannot create unprivileged namespaces here ({detail}); "
+            "check kernel.unprivileged_userns_clone and user.max_user_namespaces"
+        )
+    return None

@@ -1,0 +1,144 @@
+"""The Docker container settings for one sandbox run (pure: no engine needed).
+
+Two kinds of runner image, told apart by the image's labels:
+- `arena.runtime=image` (production, `grader/runner_image/Dockerfile`): the image carries its
+  own Python and PyTorch; `arena.python` names the interpreter.
+- `arena.runtime=host` (the offline image of `build_offline.sh`, for machines without a
+  registry): a near-empty root filesystem; the host's system directories and Python runtime
+  are bound read-only at run time at their host paths, as the bubblewrap backend does.
+`arena.user` is the non-root "uid:gid" the container runs as.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from docker.types import DeviceRequest, LogConfig, Ulimit
+from docker.types import Mount as DockerMount
+
+from grader.errors import GraderError
+from grader.sandbox.base import PYTHON_PLACEHOLDER, SandboxSpec
+from grader.sandbox.environment import (
+    ETC_FILES,
+    SYSTEM_DIRS,
+    minimal_env,
+    python_executable,
+    runtime_paths,
+    validate_target,
+)
+
+__all__ = ["DEFAULT_IMAGE", "RunnerImage", "container_settings", "runner_image_name"]
+
+DEFAULT_IMAGE = "arena-runner:offline"
+
+
+def runner_image_name() -> str:
+    return os.environ.get("ARENA_RUNNER_IMAGE") or DEFAULT_IMAGE
+
+
+@dataclass(frozen=True)
+class RunnerImage:
+    name: str
+    host_runtime: bool  # True: bind the host's Python runtime (offline image)
+    python: str
+    user: str  # "uid:gid", never root
+
+    @classmethod
+    def from_labels(cls, name: str, labels: Mapping[str, str] | None) -> RunnerImage:
+        labels = labels or {}
+        runtime = labels.get("arena.runtime")
+        user = labels.get("arena.user", "")
+        if runtime not in ("host", "image") or not user:
+            raise GraderError(
+                f"image {name} is not an arena runner image (labels arena.runtime and "
+                "arena.user missing); build it with grader/runner_image/build_offline.sh",
+                permanent=True,
+            )
+        if user.split(":")[0] in ("0", "root"):
+            raise GraderError(f"runner image {name} runs as root", permanent=True)
+        python = python_executable() if runtime == "host" else labels.get("arena.python", "")
+        if not python:
+            raise GraderError(f"runner image {name} has no arena.python label", permanent=True)
+        return cls(name=name, host_runtime=runtime == "host", python=python, user=user)
+
+
+def _runtime_mounts() -> list[DockerMount]:
+    paths = [d for d in SYSTEM_DIRS if os.path.isdir(d) and not os.path.islink(d)]
+    paths += runtime_paths()
+    paths += [f for f in ETC_FILES if os.path.isfile(f)]
+    return [DockerMount(target=p, source=p, type="bind", read_only=True) for p in paths]
+
+
+def _device_requests(gpus: str) -> list[DeviceRequest]:
+    if gpus == "none":
+        return []
+    if gpus == "all":
+        return [DeviceRequest(count=-1, capabilities=[["gpu"]])]
+    ids = [str(int(i)) for i in gpus.split(",")]
+    return [DeviceRequest(device_ids=ids, capabilities=[["gpu"]])]
+
+
+def _cpus() -> int:
+    # Per-worker setting (one graded job per worker); all host CPUs by default.
+    return int(os.environ.get("ARENA_SANDBOX_CPUS") or os.cpu_count() or 1)
+
+
+def container_settings(spec: SandboxSpec, image: RunnerImage, *, stdin: bool) -> dict[str, Any]:
+    """Keyword arguments for `docker.APIClient.create_container` + `create_host_config`."""
+    limits = spec.limits
+    mib = 1024 * 1024
+    mounts = _runtime_mounts() if image.host_runtime else []
+    for mount in spec.mounts:
+        validate_target(mount.target)
+        mounts.append(
+            DockerMount(
+                target=mount.target,
+                source=str(mount.source),
+                type="bind",
+                read_only=not mount.writable,
+            )
+        )
+    command = list(spec.argv)
+    if command and command[0] == PYTHON_PLACEHOLDER:
+        command[0] = image.python
+    host_config = {
+        "network_mode": "none",
+        "read_only": True,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "privileged": False,
+        "init": True,  # an init as PID 1 reaps zombies; killing it ends the whole tree
+        "ipc_mode": "private",
+        "mem_limit": limits.memory_mb * mib,
+        "memswap_limit": limits.memory_mb * mib,  # equal: no swap
+        "pids_limit": limits.pids,
+        "nano_cpus": _cpus() * 1_000_000_000,
+        "shm_size": limits.shm_mb * mib,
+        # exec: PyTorch's JIT writes and loads shared objects under TMPDIR, as with bwrap.
+        "tmpfs": {"/scratch": f"size={limits.scratch_mb}m,mode=1777,exec,nosuid,nodev"},
+        "ulimits": [
+            Ulimit(name="cpu", soft=limits.cpu_seconds, hard=limits.cpu_seconds + 1),
+            Ulimit(name="fsize", soft=limits.file_size_mb * mib, hard=limits.file_size_mb * mib),
+            Ulimit(name="nofile", soft=limits.open_files, hard=limits.open_files),
+            Ulimit(name="core", soft=0, hard=0),
+        ],
+        "log_config": LogConfig(type=LogConfig.types.NONE),
+        "mounts": mounts,
+        "device_requests": _device_requests(spec.gpus),
+    }
+    return {
+        "image": image.name,
+        "command": command,
+        "user": image.user,
+        "working_dir": spec.workdir,
+        "environment": minimal_env(spec.env, image.python),
+        "hostname": "arena-sandbox",
+        "network_disabled": True,
+        "stdin_open": stdin,  # with detach=False this also sets StdinOnce
+        "tty": False,
+        "labels": {"arena.sandbox": "1"},
+        "host_config": host_config,
+    }

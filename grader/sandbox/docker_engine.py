@@ -1,0 +1,218 @@
+"""The Docker backend: one throw-away container per run, limits enforced by the engine.
+
+Output is read from an attach stream opened before the container starts (the logging driver is
+off, so nothing is stored by the engine). The wall-clock limit is enforced from here; the
+container is always removed, whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import docker
+import requests
+from docker.errors import DockerException, ImageNotFound
+
+from grader.errors import GraderError, SandboxUnavailable
+from grader.sandbox.base import Limits, RunResult, Sandbox, SandboxProcess, SandboxSpec
+from grader.sandbox.container_config import RunnerImage, container_settings, runner_image_name
+from grader.sandbox.local_process import signal_exit_code
+from grader.sandbox.streams import CappedBuffer
+
+__all__ = ["DockerSandbox"]
+
+_ENGINE_TIMEOUT_S = 30
+_STDOUT, _STDERR = 1, 2
+
+
+def _raw_socket(attached: Any) -> socket.socket:
+    return attached._sock if hasattr(attached, "_sock") else attached
+
+
+class _AttachReader:
+    """Demultiplexes the attach stream (8-byte frame headers) into two capped buffers."""
+
+    def __init__(self, sock: socket.socket, cap: int) -> None:
+        self.stdout = CappedBuffer(cap)
+        self.stderr = CappedBuffer(cap)
+        self._sock = sock
+        self._thread = threading.Thread(target=self._run, daemon=True, name="sandbox-attach")
+        self._thread.start()
+
+    def _read_exact(self, size: int) -> bytes:
+        chunks = []
+        while size:
+            chunk = self._sock.recv(min(size, 65536))
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    def _run(self) -> None:
+        with contextlib.suppress(EOFError, OSError):
+            while True:
+                stream, size = struct.unpack(">BxxxL", self._read_exact(8))
+                target = self.stderr if stream == _STDERR else self.stdout
+                while size:  # frames are streamed through, never held whole
+                    chunk = self._read_exact(min(size, 65536))
+                    target.write(chunk)
+                    size -= len(chunk)
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
+class DockerProcess:
+    def __init__(
+        self, api: docker.APIClient, container_id: str, limits: Limits, reader: _AttachReader
+    ) -> None:
+        self._api = api
+        self._id = container_id
+        self._limits = limits
+        self._reader = reader
+        self._started_at = time.monotonic()
+        self._api.start(container_id)
+        self._start_s = time.monotonic() - self._started_at
+        self._timed_out = False
+        self._ended_at: float | None = None
+        self._result: RunResult | None = None
+
+    def poll(self) -> int | None:
+        state = self._api.inspect_container(self._id)["State"]
+        if state.get("Running") or state.get("Status") == "created":
+            return None
+        return signal_exit_code(int(state["ExitCode"]), shell_style=True)
+
+    def wait(self, timeout: float | None = None) -> RunResult:
+        if self._result is not None:
+            return self._result
+        give_up = None if timeout is None else time.monotonic() + timeout
+        while self._ended_at is None:
+            now = time.monotonic()
+            remaining = self._started_at + self._limits.wall_seconds - now
+            if remaining <= 0:
+                self._timed_out = True
+                self.kill()
+            elif give_up is not None and now >= give_up:
+                raise TimeoutError("the sandboxed container is still running")
+            step = max(0.05, min(remaining, 1.0 if give_up is None else give_up - now))
+            try:
+                self._api.wait(self._id, timeout=step)
+                self._ended_at = time.monotonic()
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                continue
+        self._result = self._collect()
+        return self._result
+
+    def kill(self) -> None:
+        # SIGKILL reaches the container's init; the PID namespace takes every process with it.
+        with contextlib.suppress(DockerException):
+            self._api.kill(self._id)
+
+    def _collect(self) -> RunResult:
+        self._reader.join(5.0)
+        state = self._api.inspect_container(self._id)["State"]
+        code = signal_exit_code(int(state["ExitCode"]), shell_style=True)
+        oom = bool(state.get("OOMKilled"))
+        assert self._ended_at is not None
+        return RunResult(
+            exit_code=code,
+            stdout=self._reader.stdout.getvalue(),
+            stderr=self._reader.stderr.getvalue(),
+            duration_s=self._ended_at - self._started_at,
+            timed_out=self._timed_out,
+            oom_killed=oom,
+            output_truncated=self._reader.stdout.truncated or self._reader.stderr.truncated,
+            # RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one.
+            cpu_limited=code == -24 or (code == -9 and not oom and not self._timed_out),
+            start_s=self._start_s,
+        )
+
+
+def _send_stdin(sock: socket.socket, data: bytes) -> None:
+    with contextlib.suppress(OSError):
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)  # closes the container's stdin (stdin_once)
+
+
+class DockerSandbox(Sandbox):
+    name: ClassVar[str] = "docker"
+
+    def __init__(self) -> None:
+        try:
+            self._client = docker.from_env(timeout=_ENGINE_TIMEOUT_S)
+            image = self._client.images.get(runner_image_name())
+        except (DockerException, requests.exceptions.RequestException) as exc:
+            raise SandboxUnavailable(f"the Docker engine is not usable: {exc}") from exc
+        self._image = RunnerImage.from_labels(runner_image_name(), image.labels)
+        self.python = self._image.python
+
+    @classmethod
+    def available(cls) -> str | None:
+        try:
+            client = docker.from_env(timeout=5)
+            client.ping()
+        except (DockerException, requests.exceptions.RequestException) as exc:
+            return f"no Docker engine answers ({exc.__class__.__name__})"
+        name = runner_image_name()
+        try:
+            image = client.images.get(name)
+        except ImageNotFound:
+            return f"the runner image {name} is missing (make runner-image)"
+        except (DockerException, requests.exceptions.RequestException) as exc:
+            return f"the Docker engine failed: {exc}"
+        finally:
+            client.close()
+        try:
+            RunnerImage.from_labels(name, image.labels)
+        except GraderError as exc:
+            return exc.message
+        return None
+
+    def _create(self, spec: SandboxSpec, stdin: bool) -> str:
+        for mount in spec.mounts:
+            if not mount.source.exists():
+                raise GraderError(f"sandbox mount source {mount.source} does not exist")
+        settings = container_settings(spec, self._image, stdin=stdin)
+        api = self._client.api
+        settings["host_config"] = api.create_host_config(**settings["host_config"])
+        return str(api.create_container(**settings)["Id"])
+
+    @contextlib.contextmanager
+    def _open(self, spec: SandboxSpec, stdin: bytes) -> Iterator[SandboxProcess]:
+        api = self._client.api
+        container_id: str | None = None
+        sock: socket.socket | None = None
+        reader: _AttachReader | None = None
+        try:
+            container_id = self._create(spec, bool(stdin))
+            params = {"stdout": 1, "stderr": 1, "stream": 1, "stdin": int(bool(stdin))}
+            sock = _raw_socket(api.attach_socket(container_id, params=params))
+            reader = _AttachReader(sock, spec.limits.output_bytes)
+            process = DockerProcess(api, container_id, spec.limits, reader)
+            if stdin:
+                threading.Thread(target=_send_stdin, args=(sock, stdin), daemon=True).start()
+            yield process
+        except (DockerException, requests.exceptions.RequestException) as exc:
+            raise GraderError(f"the Docker engine failed: {exc}") from exc
+        finally:
+            self._teardown(container_id, sock, reader)
+
+    def _teardown(
+        self, container_id: str | None, sock: socket.socket | None, reader: _AttachReader | None
+    ) -> None:
+        if container_id is not None:
+            with contextlib.suppress(DockerException, requests.exceptions.RequestException):
+                self._client.api.remove_container(container_id, force=True, v=True)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+        if reader is not None:
+            reader.join(5.0)

@@ -1,0 +1,144 @@
+"""REST API v1 (contracts.md section 3). Each view: fetch, check access, act, respond."""
+
+from __future__ import annotations
+
+from courses.models import Assignment
+from courses.services import starter_zip
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from leaderboards.services import leaderboard
+from rest_framework import status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from submissions import services
+from submissions.models import Submission
+
+from api import serializers
+from api.permissions import IsMentor
+
+
+class ObtainToken(ObtainAuthToken):
+    """POST {"username", "password"} -> {"token"}."""
+
+
+def _assignment(request: Request, slug: str) -> Assignment:
+    return get_object_or_404(
+        Assignment.objects.visible_to(request.user).select_related("week"), slug=slug
+    )
+
+
+def _submission(request: Request, submission_id: int) -> Submission:
+    """404, never 403, for someone else's submission: its existence is not disclosed."""
+    queryset = Submission.objects.visible_to(request.user).select_related("assignment", "owner")
+    return get_object_or_404(queryset, pk=submission_id)
+
+
+@api_view(["GET"])
+def assignment_list(request: Request) -> Response:
+    assignments = Assignment.objects.visible_to(request.user).select_related("week")
+    return Response([serializers.assignment_summary(a) for a in assignments])
+
+
+@api_view(["GET"])
+def assignment_detail(request: Request, slug: str) -> Response:
+    return Response(serializers.assignment_detail(_assignment(request, slug), request))
+
+
+@api_view(["GET"])
+def assignment_starter(request: Request, slug: str) -> HttpResponse:
+    assignment = _assignment(request, slug)
+    response = HttpResponse(starter_zip(assignment), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{assignment.slug}-starter.zip"'
+    return response
+
+
+@api_view(["GET", "POST"])
+@permission_classes([IsAuthenticated])
+def assignment_submissions(request: Request, slug: str) -> Response:
+    assignment = _assignment(request, slug)
+    if request.method == "GET":
+        mine = Submission.objects.visible_to(request.user).filter(assignment=assignment)
+        return Response(
+            [serializers.submission_summary(s) for s in mine.select_related("owner", "assignment")]
+        )
+    uploaded = request.FILES.get("file")
+    if uploaded is None:
+        return Response({"detail": 'Send the file as multipart field "file".'}, status=400)
+    try:
+        submission = services.create_submission(request.user, assignment, uploaded)
+    except services.SubmissionRefused as refused:
+        return Response({"detail": refused.message}, status=refused.http_status)
+    return Response(
+        {"id": submission.pk, "status": submission.status}, status=status.HTTP_201_CREATED
+    )
+
+
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def submission_list(request: Request) -> Response:
+    mine = Submission.objects.visible_to(request.user).select_related("owner", "assignment")
+    if slug := request.query_params.get("assignment"):
+        mine = mine.filter(assignment__slug=slug)
+    return Response([serializers.submission_summary(s) for s in mine[:200]])
+
+
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def submission_detail(request: Request, submission_id: int) -> Response:
+    submission = _submission(request, submission_id)
+    return Response(serializers.submission_detail(submission, request.user))
+
+
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def submission_logs(request: Request, submission_id: int) -> HttpResponse:
+    submission = _submission(request, submission_id)
+    return HttpResponse(submission.logs, content_type="text/plain; charset=utf-8")
+
+
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def submission_file(request: Request, submission_id: int) -> FileResponse:
+    submission = _submission(request, submission_id)
+    if not submission.file.storage.exists(submission.file.name):
+        raise Http404("The stored upload is missing.")
+    return FileResponse(
+        submission.file.open("rb"), as_attachment=True, filename=submission.original_filename
+    )
+
+
+@api_view(["POST"])
+@permission_classes([IsAuthenticated])
+def submission_select(request: Request, submission_id: int) -> Response:
+    submission = _submission(request, submission_id)
+    if submission.owner_id != request.user.pk:
+        return Response({"detail": "Only the author selects a submission."}, status=403)
+    selected = request.data.get("selected", True) not in (False, "false", "0", 0)
+    try:
+        services.set_selected(submission, selected)
+    except services.SubmissionRefused as refused:
+        return Response({"detail": refused.message}, status=refused.http_status)
+    return Response({"id": submission.pk, "selected": submission.selected})
+
+
+@api_view(["POST"])
+@permission_classes([IsMentor])
+def submission_rejudge(request: Request, submission_id: int) -> Response:
+    submission = _submission(request, submission_id)
+    if not services.rejudge(submission):
+        return Response({"detail": "It is still queued or running."}, status=409)
+    return Response({"id": submission.pk, "status": "queued"}, status=202)
+
+
+@api_view(["GET"])
+def assignment_leaderboard(request: Request, slug: str) -> Response:
+    assignment = _assignment(request, slug)
+    return Response(
+        {
+            "public": leaderboard(assignment, private=False, viewer=request.user),
+            "private": leaderboard(assignment, private=True, viewer=request.user),
+        }
+    )

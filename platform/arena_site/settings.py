@@ -1,0 +1,221 @@
+"""Deep Dive Arena settings: every knob is an environment variable (see .env.example)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from arena_site.env import (
+    demo_secret_key,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+)
+
+PLATFORM_DIR = Path(__file__).resolve().parent.parent
+REPO_ROOT = PLATFORM_DIR.parent
+
+ARENA_HOME = env_path("ARENA_HOME", REPO_ROOT / "var")
+ARENA_ASSIGNMENTS = env_path("ARENA_ASSIGNMENTS", REPO_ROOT / "assignments")
+ARENA_DEMO = env_bool("ARENA_DEMO", False)
+DEBUG = env_bool("ARENA_DEBUG", False)
+
+_secret = env_str("SECRET_KEY", "")
+if not _secret:
+    if not (DEBUG or ARENA_DEMO):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set it in the environment (production), "
+            "or set ARENA_DEMO=1 / ARENA_DEBUG=1 to use a generated key kept under ARENA_HOME."
+        )
+    _secret = demo_secret_key(ARENA_HOME / "secret_key")
+SECRET_KEY = _secret
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# Apps another engineer may not have created yet are installed only once they exist.
+_OPTIONAL_APPS = [app for app in ("portal", "dashboard") if importlib.util.find_spec(app)]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "courses",
+    "submissions",
+    "leaderboards",
+    "api",
+    *_OPTIONAL_APPS,
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "arena_site.urls"
+WSGI_APPLICATION = "arena_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_SQLITE_URL = f"sqlite:///{ARENA_HOME / 'arena.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(env_str("DATABASE_URL", "") or _SQLITE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    ARENA_HOME.mkdir(parents=True, exist_ok=True)
+    # The web server and the worker write the same file: WAL and immediate transactions
+    # turn "database is locked" failures into short waits.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("ARENA_DB_CONN_MAX_AGE", 60)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env_path("ARENA_STATIC_ROOT", PLATFORM_DIR / "staticfiles")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedStaticFilesStorage"
+            if not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# Uploads are never served by the web server: they are read only through permission-checked views.
+ARENA_UPLOADS_DIR = ARENA_HOME / "uploads"
+MEDIA_ROOT = ARENA_UPLOADS_DIR
+
+if not DEBUG and not ARENA_DEMO:
+    SESSION_COOKIE_SECURE = env_bool("ARENA_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# --- Grading -----------------------------------------------------------------------------------
+ARENA_SANDBOX = env_choice("ARENA_SANDBOX", "auto", ("auto", "docker", "bwrap", "none"))
+ARENA_RUNNER_IMAGE = env_str("ARENA_RUNNER_IMAGE", "deep-dive-arena-runner:latest")
+ARENA_GPUS = env_str("ARENA_GPUS", "all")
+# The longest a single grading run may take (the grader enforces per-stage limits inside it).
+ARENA_GRADING_TIMEOUT = env_int("ARENA_GRADING_TIMEOUT", 1800, minimum=10)
+# A running attempt whose heartbeat is older than this is presumed dead and may be re-claimed.
+ARENA_GRADING_LEASE = env_int("ARENA_GRADING_LEASE", 60, minimum=2)
+ARENA_GRADING_MAX_ATTEMPTS = env_int("ARENA_GRADING_MAX_ATTEMPTS", 3, minimum=1)
+ARENA_RETRY_BACKOFF = env_int("ARENA_RETRY_BACKOFF", 30, minimum=0)
+# A queued row older than this is sent again (its message may have been lost with a broker).
+ARENA_BROKER_RESEND_AFTER = env_int("ARENA_BROKER_RESEND_AFTER", 900, minimum=5)
+ARENA_MAX_UPLOAD_MB = env_int("ARENA_MAX_UPLOAD_MB", 50, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Celery --------------------------------------------------------------------------------------
+_BROKER_DIR = ARENA_HOME / "broker"
+CELERY_BROKER_URL = env_str("ARENA_BROKER_URL", "") or "filesystem://"
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    # Longer than the longest run, so Redis never redelivers a task that is still being graded.
+    "visibility_timeout": env_int(
+        "ARENA_BROKER_VISIBILITY_TIMEOUT", ARENA_GRADING_TIMEOUT * 2 + 600, minimum=1
+    ),
+}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    for sub in ("queue", "processed", "control"):
+        (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        data_folder_in=str(_BROKER_DIR / "queue"),
+        data_folder_out=str(_BROKER_DIR / "queue"),
+        processed_folder=str(_BROKER_DIR / "processed"),
+        control_folder=str(_BROKER_DIR / "control"),
+        store_processed=False,
+    )
+ARENA_BEAT_SCHEDULE_FILE = ARENA_HOME / "run" / "celerybeat-schedule"
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = ARENA_GRADING_TIMEOUT + 60
+CELERY_TASK_TIME_LIMIT = ARENA_GRADING_TIMEOUT + 120
+CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_TASK_CREATE_MISSING_QUEUES = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    # Re-queues submissions whose worker died mid-run (no heartbeat within the lease).
+    "recover-stalled-submissions": {
+        "task": "submissions.tasks.recover_stalled",
+        "schedule": float(max(2, ARENA_GRADING_LEASE // 2)),
+        "options": {"queue": "cpu", "expires": float(ARENA_GRADING_LEASE)},
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("ARENA_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,129 @@
+"""Course structure: a course has weeks, a week has assignments built from bundles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from courses.roles import AnyUser, is_mentor
+
+
+class Course(models.Model):
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    public = models.BooleanField(
+        default=True, help_text="Anonymous visitors may read its public assignments and boards."
+    )
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Week(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="weeks")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["course", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "number"], name="unique_week_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Week {self.number}: {self.title}"
+
+
+class AssignmentQuerySet(models.QuerySet["Assignment"]):
+    def visible_to(self, user: AnyUser) -> AssignmentQuerySet:
+        """Mentors see every assignment; others see opened ones, anonymous only public ones."""
+        if is_mentor(user):
+            return self
+        opened = self.filter(
+            models.Q(opens_at__isnull=True) | models.Q(opens_at__lte=timezone.now())
+        )
+        if user.is_authenticated:
+            return opened
+        return opened.filter(public=True, week__course__public=True)
+
+
+class Assignment(models.Model):
+    week = models.ForeignKey(Week, on_delete=models.CASCADE, related_name="assignments")
+    slug = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32)
+    statement = models.TextField(blank=True, help_text="Markdown, from the bundle's README.md.")
+    bundle_dir = models.CharField(
+        max_length=500, help_text="Folder of the bundle, relative to ARENA_ASSIGNMENTS."
+    )
+    bundle_hash = models.CharField(max_length=64, blank=True)
+    opens_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField(null=True, blank=True)
+    daily_quota = models.PositiveIntegerField(default=20)
+    max_upload_mb = models.PositiveIntegerField(default=50)
+    max_selected = models.PositiveSmallIntegerField(default=2)
+    limits = models.JSONField(default=dict, blank=True)
+    scoring = models.JSONField(
+        default=list, blank=True, help_text="The bundle's parts: kind, checks, points, scoring."
+    )
+    metrics = models.JSONField(default=list, blank=True, help_text="Metric names reported.")
+    public = models.BooleanField(default=True)
+    private_revealed = models.BooleanField(default=False)
+    gpu = models.BooleanField(default=False)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["week__number", "slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def bundle_path(self) -> Path:
+        return settings.ARENA_ASSIGNMENTS / self.bundle_dir
+
+    @property
+    def queue(self) -> str:
+        return "gpu" if self.gpu else "cpu"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return min(self.max_upload_mb, settings.ARENA_MAX_UPLOAD_MB) * 1024 * 1024
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.opens_at is None or self.opens_at <= now
+
+    def deadline_passed(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.deadline is not None and self.deadline <= now
+
+    def private_board_visible_to(self, user: AnyUser) -> bool:
+        """The private board shows to mentors always, to others once revealed after the deadline."""
+        if is_mentor(user):
+            return True
+        return self.private_revealed and self.deadline_passed()
+
+
+class HiddenDataset(models.Model):
+    """Where a bundle's hidden data was built. Never served: only workers read the path."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="hidden")
+    content_hash = models.CharField(max_length=64)
+    path = models.CharField(max_length=500)
+    built_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "content_hash"], name="unique_hidden_dataset"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment.slug}@{self.content_hash[:12]}"

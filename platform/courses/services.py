@@ -1,0 +1,91 @@
+"""Loading the course from its bundles, and building the starter download."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from courses.bundles import BundleManifest, discover_bundles, load_manifest
+from courses.models import Assignment, Course, Week
+
+COURSE_SLUG = "deep-dive-cnns"
+COURSE_TITLE = "A Deep Dive into CNNs"
+WEEK_TITLES = {
+    1: "Python, NumPy, PyTorch",
+    2: "Logistic regression, activations, gradient descent, neural networks",
+    3: "CNNs for image classification",
+    4: "AlexNet, VGG, ResNet, GoogLeNet compared",
+    5: "Transfer learning: classification and localization",
+    6: "Bonus: face or gesture recognition",
+}
+
+
+def default_course() -> Course:
+    course, _ = Course.objects.get_or_create(slug=COURSE_SLUG, defaults={"title": COURSE_TITLE})
+    return course
+
+
+def seed_course(root: Path | None = None) -> list[Assignment]:
+    """Creates or updates one assignment per bundle. Safe to run again: mentor choices made
+    on the platform (the revealed flag) are kept; catalogue fields follow the bundle."""
+    root = root or settings.ARENA_ASSIGNMENTS
+    manifests = [load_manifest(directory) for directory in discover_bundles(root)]
+    with transaction.atomic():
+        course = default_course()
+        return [_upsert_assignment(course, manifest, root) for manifest in manifests]
+
+
+def _upsert_assignment(course: Course, manifest: BundleManifest, root: Path) -> Assignment:
+    week, _ = Week.objects.get_or_create(
+        course=course,
+        number=manifest.week,
+        defaults={"title": WEEK_TITLES.get(manifest.week, f"Week {manifest.week}")},
+    )
+    assignment, _ = Assignment.objects.update_or_create(
+        slug=manifest.slug,
+        defaults={
+            "week": week,
+            "title": manifest.title,
+            "kind": manifest.kind,
+            "statement": manifest.statement,
+            "bundle_dir": str(manifest.directory.relative_to(root)),
+            "bundle_hash": manifest.content_hash,
+            "opens_at": manifest.opens_at,
+            "deadline": manifest.deadline,
+            "daily_quota": manifest.daily_quota,
+            "max_upload_mb": manifest.max_upload_mb,
+            "max_selected": manifest.max_selected,
+            "limits": manifest.limits,
+            "scoring": manifest.parts,
+            "metrics": manifest.metrics,
+            "public": manifest.public,
+            "gpu": manifest.gpu,
+        },
+    )
+    return assignment
+
+
+def starter_zip(assignment: Assignment) -> bytes:
+    """The bundle's ``starter/`` (and ``public_tests/``) as a zip under ``<slug>/``.
+
+    Only these two folders are read: ``solution/``, ``wrong/`` and the recipe never leave."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        _add_tree(archive, assignment.bundle_path / "starter", assignment.slug)
+        _add_tree(
+            archive, assignment.bundle_path / "public_tests", f"{assignment.slug}/public_tests"
+        )
+    return buffer.getvalue()
+
+
+def _add_tree(archive: zipfile.ZipFile, folder: Path, prefix: str) -> None:
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for path in sorted(folder.rglob("*")):
+        # Regular files only: a symlink in a bundle must not pull in files from elsewhere.
+        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
+            archive.write(path, f"{prefix}/{path.relative_to(folder)}")

@@ -1,0 +1,121 @@
+"""A submission and its way through grading: queued -> running -> scored|failed|error|rejected."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import PurePath
+from typing import Any
+
+from courses.models import Assignment
+from courses.roles import AnyUser, is_mentor
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from submissions.storage import upload_name, upload_storage
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SCORED = "scored"
+    FAILED = "failed"
+    ERROR = "error"
+    REJECTED = "rejected"
+
+
+FINAL_STATUSES = frozenset({Status.SCORED, Status.FAILED, Status.ERROR, Status.REJECTED})
+
+
+class SubmissionQuerySet(models.QuerySet["Submission"]):
+    def visible_to(self, user: AnyUser) -> SubmissionQuerySet:
+        """Mentors see every submission; a mentee only their own; anonymous visitors none."""
+        if is_mentor(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(owner=user)
+
+    def counting_against_quota(self, user: AnyUser, assignment: Assignment) -> SubmissionQuerySet:
+        """Uploads in the last 24 hours, except those refused as invalid or broken by us."""
+        since = timezone.now() - timedelta(days=1)
+        return self.filter(owner=user, assignment=assignment, created_at__gte=since).exclude(
+            status__in=[Status.REJECTED, Status.ERROR]
+        )
+
+    def stalled(self) -> SubmissionQuerySet:
+        """Running rows whose worker stopped sending heartbeats (killed, machine lost)."""
+        cutoff = timezone.now() - timedelta(seconds=settings.ARENA_GRADING_LEASE)
+        return self.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff)
+
+
+class Submission(models.Model):
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="submissions")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="submissions"
+    )
+    file = models.FileField(upload_to=upload_name, storage=upload_storage, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    original_filename = models.CharField(max_length=255)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # Incremented by every claim; a worker writes results only while the row still carries
+    # its own claim token, so a presumed-dead worker that wakes up cannot overwrite a report.
+    attempt = models.PositiveIntegerField(default=0)
+    claim_token = models.CharField(max_length=32, blank=True)
+    infra_failures = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    report = models.JSONField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    error_kind = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    selected = models.BooleanField(
+        default=False, help_text="Chosen by the mentee for the private leaderboard."
+    )
+
+    objects = SubmissionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["assignment", "owner", "status"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.assignment.slug} by {self.owner}"
+
+    @property
+    def extension(self) -> str:
+        return PurePath(self.original_filename).suffix.lower()
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        metrics = (self.report or {}).get("metrics")
+        return metrics if isinstance(metrics, dict) else {}
+
+    @property
+    def checks(self) -> list[dict[str, Any]]:
+        checks = (self.report or {}).get("checks")
+        return checks if isinstance(checks, list) else []
+
+    @property
+    def logs(self) -> str:
+        logs = (self.report or {}).get("logs")
+        return logs if isinstance(logs, str) else ""
+
+    @property
+    def error(self) -> dict[str, str] | None:
+        if not self.error_kind and not self.error_message:
+            return None
+        return {"kind": self.error_kind, "message": self.error_message}
+
+    def can_be_seen_by(self, user: AnyUser) -> bool:
+        return is_mentor(user) or (user.is_authenticated and self.owner_id == user.pk)

@@ -1,0 +1,180 @@
+"""One grading attempt: claim the row, run the grader, store exactly one outcome.
+
+Every write after the claim is fenced by the claim token, so an attempt that was presumed dead
+(and re-claimed by another worker) can never overwrite the report that stands.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import partial
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from leaderboards.services import update_entry
+
+from submissions.grading import GraderRun, run_grader
+from submissions.models import Status, Submission
+from submissions.queue import send_grading
+from submissions.reports import MalformedReport, infrastructure_report, parse_report
+
+log = logging.getLogger(__name__)
+
+
+def claim(submission_id: int) -> Submission | None:
+    """queued -> running, or re-claims a running row whose worker stopped its heartbeat.
+    Returns None when another worker holds it, it is finished, or it no longer exists."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.ARENA_GRADING_LEASE)
+    token = uuid.uuid4().hex
+    claimable = Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat_at__lt=stale)
+    # A row waiting out a retry back-off is not claimable before its time.
+    due = Q(enqueued_at__isnull=True) | Q(enqueued_at__lte=now)
+    claimed = Submission.objects.filter(claimable, due, pk=submission_id).update(
+        status=Status.RUNNING,
+        claim_token=token,
+        attempt=F("attempt") + 1,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    if not claimed:
+        return None
+    return (
+        Submission.objects.select_related("assignment", "owner")
+        .filter(pk=submission_id, claim_token=token)
+        .first()
+    )
+
+
+def heartbeat(submission: Submission) -> bool:
+    """Renews the lease; False when the row was re-claimed or rejudged meanwhile."""
+    return bool(
+        Submission.objects.filter(
+            pk=submission.pk, status=Status.RUNNING, claim_token=submission.claim_token
+        ).update(heartbeat_at=timezone.now())
+    )
+
+
+def grade(submission_id: int) -> str | None:
+    """The whole attempt; returns the status it left the row in (None: nothing to do)."""
+    submission = claim(submission_id)
+    if submission is None:
+        return None
+    log.info("grading submission %s (attempt %s)", submission.pk, submission.attempt)
+    run = run_grader(submission, keep_alive=lambda: heartbeat(submission))
+    if run.lease_lost:
+        log.warning("submission %s was re-claimed while this worker graded it", submission.pk)
+        return None
+    return record(submission, run)
+
+
+def record(submission: Submission, run: GraderRun) -> str | None:
+    problem = _infrastructure_problem(run)
+    if problem is not None:
+        return _infrastructure_failure(submission, infrastructure_report(*problem))
+    try:
+        parsed = parse_report(run.stdout)
+    except MalformedReport as exc:
+        return _infrastructure_failure(submission, infrastructure_report("grader", str(exc)))
+    if parsed.status == Status.ERROR:
+        return _infrastructure_failure(submission, parsed.data)
+    return _finish(submission, parsed.status, parsed.data, parsed.score)
+
+
+def _infrastructure_problem(run: GraderRun) -> tuple[str, str] | None:
+    if run.timed_out:
+        return ("timeout", f"grading took longer than {settings.ARENA_GRADING_TIMEOUT} s")
+    if run.exit_code != 0:
+        tail = run.stderr.strip()[-1500:]
+        return ("grader", f"the grader exited with status {run.exit_code}: {tail}")
+    return None
+
+
+def _finish(
+    submission: Submission, status: str, report: dict[str, Any], score: float | None
+) -> str | None:
+    error = report.get("error") or {}
+    with transaction.atomic():
+        written = Submission.objects.filter(
+            pk=submission.pk, status=Status.RUNNING, claim_token=submission.claim_token
+        ).update(
+            status=status,
+            report=report,
+            score=score if status == Status.SCORED else None,
+            error_kind=error.get("kind", ""),
+            error_message=error.get("message", ""),
+            finished_at=timezone.now(),
+            claim_token="",
+        )
+        if not written:
+            return None
+        update_entry(submission.assignment, submission.owner)
+    log.info("submission %s: %s (score %s)", submission.pk, status, score)
+    return status
+
+
+def _infrastructure_failure(submission: Submission, report: dict[str, Any]) -> str | None:
+    """Not the mentee's fault: retried with backoff a bounded number of times, then `error`."""
+    failures = submission.infra_failures + 1
+    if failures >= settings.ARENA_GRADING_MAX_ATTEMPTS:
+        Submission.objects.filter(pk=submission.pk).update(infra_failures=failures)
+        return _finish(submission, Status.ERROR, report, None)
+    delay = settings.ARENA_RETRY_BACKOFF * 2 ** (failures - 1)
+    error = report.get("error") or {}
+    with transaction.atomic():
+        written = Submission.objects.filter(
+            pk=submission.pk, status=Status.RUNNING, claim_token=submission.claim_token
+        ).update(
+            status=Status.QUEUED,
+            claim_token="",
+            infra_failures=failures,
+            enqueued_at=timezone.now() + timedelta(seconds=delay),
+            error_kind=error.get("kind", ""),
+            error_message=error.get("message", ""),
+        )
+        if written:
+            queue = submission.assignment.queue
+            transaction.on_commit(lambda: send_grading(submission.pk, queue, delay))
+    log.warning(
+        "submission %s: infrastructure error (%s), retry %s in %s s",
+        submission.pk,
+        error.get("message", ""),
+        failures,
+        delay,
+    )
+    return Status.QUEUED if written else None
+
+
+def recover_stalled(resend_all_queued: bool = False) -> list[int]:
+    """Puts back on the queue what a dead worker left: running rows without heartbeat, and
+    queued rows whose message may have been lost (all of them when a worker starts)."""
+    now = timezone.now()
+    resend = [
+        (s.pk, s.assignment.queue, 0)
+        for s in Submission.objects.stalled().select_related("assignment")
+    ]
+    waiting = Submission.objects.filter(status=Status.QUEUED).select_related("assignment")
+    if not resend_all_queued:
+        cutoff = now - timedelta(seconds=settings.ARENA_BROKER_RESEND_AFTER)
+        waiting = waiting.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff))
+    for submission in waiting:
+        due = submission.enqueued_at or now
+        # Touching enqueued_at spaces out resends of a row that simply waits in a long queue.
+        if Submission.objects.filter(pk=submission.pk, status=Status.QUEUED).update(
+            enqueued_at=max(now, due)
+        ):
+            resend.append(
+                (
+                    submission.pk,
+                    submission.assignment.queue,
+                    max(0, int((due - now).total_seconds())),
+                )
+            )
+    for submission_id, queue, countdown in resend:
+        transaction.on_commit(partial(send_grading, submission_id, queue, countdown))
+    return [submission_id for submission_id, _, _ in resend]

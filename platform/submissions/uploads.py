@@ -1,0 +1,78 @@
+"""Checks made the moment a file arrives: size and format. Deeper checks (archive safety,
+syntax) belong to the grader, which runs them in the sandbox and answers ``rejected``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import IO
+
+ALLOWED_EXTENSIONS = (".py", ".zip", ".ipynb")
+_CHUNK = 1024 * 1024
+
+
+class SubmissionRefused(Exception):
+    """The upload cannot be accepted; ``message`` tells the mentee why, in one sentence.
+    ``http_status`` is 429 for an exhausted quota, 400 otherwise."""
+
+    def __init__(self, message: str, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = http_status
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    sha256: str
+    size: int
+    extension: str
+
+
+def check_upload(stream: IO[bytes], filename: str, size: int, max_bytes: int) -> CheckedUpload:
+    extension = PurePath(filename).suffix.lower()
+    if extension not in ALLOWED_EXTENSIONS:
+        raise SubmissionRefused(
+            f"{filename!r} is not a .py, .zip or .ipynb file; upload one of those."
+        )
+    if size > max_bytes:
+        raise SubmissionRefused(
+            f"The file is {size / 2**20:.1f} MB; this assignment accepts at most "
+            f"{max_bytes / 2**20:.0f} MB."
+        )
+    if size == 0:
+        raise SubmissionRefused("The file is empty.")
+    _check_format(stream, extension)
+    return CheckedUpload(sha256=_sha256(stream), size=size, extension=extension)
+
+
+def _check_format(stream: IO[bytes], extension: str) -> None:
+    stream.seek(0)
+    if extension == ".zip" and not zipfile.is_zipfile(stream):
+        raise SubmissionRefused("The file ends in .zip but is not a zip archive.")
+    if extension == ".py":
+        try:
+            stream.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise SubmissionRefused("The .py file is not UTF-8 text.") from None
+    if extension == ".ipynb":
+        try:
+            notebook = json.loads(stream.read())
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise SubmissionRefused(
+                "The .ipynb file is not a Jupyter notebook (invalid JSON)."
+            ) from None
+        if not isinstance(notebook, dict) or "cells" not in notebook:
+            raise SubmissionRefused("The .ipynb file is not a Jupyter notebook (no cells).")
+    stream.seek(0)
+
+
+def _sha256(stream: IO[bytes]) -> str:
+    stream.seek(0)
+    digest = hashlib.sha256()
+    while chunk := stream.read(_CHUNK):
+        digest.update(chunk)
+    stream.seek(0)
+    return digest.hexdigest()

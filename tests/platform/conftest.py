@@ -1,0 +1,110 @@
+"""Shared fixtures of the platform tests: Django settings, personas, the smoke bundle.
+
+Django is configured here rather than in pyproject.toml: the other test areas do not use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import django
+import pytest
+
+PLATFORM_TESTS = Path(__file__).resolve().parent
+# The fixture bundles hold mentee-side tests (public_tests/) that are not ours to run.
+collect_ignore = ["bundles"]
+BUNDLES = PLATFORM_TESTS / "bundles"
+UPLOADS = PLATFORM_TESTS / "uploads"
+SMOKE_SLUG = "platform-smoke"
+REFERENCE_SOLUTION = BUNDLES / SMOKE_SLUG / "solution" / "submission.py"
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena_site.settings")
+# A key for this test run only (settings refuse to start without one outside demo mode).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+# pytest-django configured itself before this file was read; the test modules import models.
+django.setup()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_platform_files(settings, tmp_path: Path) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Uploads go to a temporary folder; bundles come from tests/platform/bundles."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    settings.ARENA_UPLOADS_DIR = tmp_path / "uploads"
+    settings.ARENA_HOME = tmp_path
+    settings.ARENA_ASSIGNMENTS = BUNDLES
+    # Hashing a password with the production hasher takes a good part of a second per persona.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+
+
+@pytest.fixture
+def mentor(db):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import Group, User
+
+    from courses.roles import MENTORS_GROUP
+
+    user = User.objects.create_user("mira", password="mentor-pass-1")
+    user.groups.add(Group.objects.get_or_create(name=MENTORS_GROUP)[0])
+    return user
+
+
+@pytest.fixture
+def mentee_a(db):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("alice", password="alice-pass-1")
+
+
+@pytest.fixture
+def mentee_b(db):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    return User.objects.create_user("bob", password="bob-pass-1")
+
+
+@pytest.fixture
+def assignment(db):  # type: ignore[no-untyped-def]
+    """The smoke bundle, loaded the way `manage.py seed_course` loads it."""
+    from courses.services import seed_course
+
+    (loaded,) = seed_course(BUNDLES)
+    return loaded
+
+
+@pytest.fixture
+def hidden_assignment(assignment):  # type: ignore[no-untyped-def]
+    """A second assignment that is not public (anonymous visitors must not see it)."""
+    from courses.models import Assignment
+
+    return Assignment.objects.create(
+        week=assignment.week,
+        slug="members-only",
+        title="Members only",
+        kind="functions",
+        bundle_dir=assignment.bundle_dir,
+        public=False,
+    )
+
+
+def make_submission(owner, assignment, **fields):  # type: ignore[no-untyped-def]
+    """A stored submission row with a real file, as `create_submission` leaves it."""
+    from django.core.files.base import ContentFile
+
+    from submissions.models import Submission
+
+    content = REFERENCE_SOLUTION.read_bytes()
+    submission = Submission(
+        owner=owner,
+        assignment=assignment,
+        sha256=hashlib.sha256(content).hexdigest(),
+        original_filename="submission.py",
+        size_bytes=len(content),
+        **fields,
+    )
+    submission.file.save("submission.py", ContentFile(content), save=False)
+    submission.save()
+    return submission

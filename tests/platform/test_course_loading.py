@@ -1,0 +1,60 @@
+"""Bundles become assignments; the starter download carries only what mentees may have."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from conftest import BUNDLES
+from courses.models import Assignment, Week
+from courses.roles import is_mentor
+
+
+def test_seeding_twice_keeps_one_assignment_and_the_mentors_choices(db):  # type: ignore[no-untyped-def]
+    call_command("seed_course", stdout=io.StringIO())
+    Assignment.objects.update(private_revealed=True)
+    call_command("seed_course", stdout=io.StringIO())
+    assignment = Assignment.objects.get()
+    assert assignment.slug == "platform-smoke" and assignment.private_revealed
+    assert (assignment.kind, assignment.daily_quota, assignment.max_upload_mb) == ("functions", 50, 1)
+    assert assignment.statement.startswith("# Platform smoke test")
+    assert assignment.scoring[0]["checks"][0]["name"] == "add"
+    assert Week.objects.get().number == 1
+
+
+def test_a_broken_bundle_is_named_in_the_error(db, tmp_path):  # type: ignore[no-untyped-def]
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "assignment.toml").write_text('slug = "broken"\nweek = "one"\n')
+    with pytest.raises(CommandError, match="broken"):
+        call_command("seed_course", assignments=tmp_path, stdout=io.StringIO())
+
+
+def test_the_starter_zip_holds_starter_and_public_tests_only(assignment):  # type: ignore[no-untyped-def]
+    response = APIClient().get(f"/api/v1/assignments/{assignment.slug}/starter.zip")
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert sorted(names) == [
+        "platform-smoke/public_tests/test_submission.py",
+        "platform-smoke/submission.py",
+    ]
+    starter = (BUNDLES / "platform-smoke" / "starter" / "submission.py").read_bytes()
+    assert zipfile.ZipFile(io.BytesIO(response.content)).read("platform-smoke/submission.py") == starter
+
+
+def test_demo_users_exist_only_in_demo_mode(db, settings):  # type: ignore[no-untyped-def]
+    settings.ARENA_DEMO = False
+    with pytest.raises(CommandError, match="ARENA_DEMO=1"):
+        call_command("create_demo_users", stdout=io.StringIO())
+    settings.ARENA_DEMO = True
+    call_command("create_demo_users", stdout=io.StringIO())
+    call_command("create_demo_users", stdout=io.StringIO())  # safe to run again
+    mentor = User.objects.get(username="mentor")
+    assert is_mentor(mentor) and mentor.check_password("mentor-demo")
+    for name in ("mentee1", "mentee2", "mentee3"):
+        mentee = User.objects.get(username=name)
+        assert not is_mentor(mentee) and mentee.check_password("mentee-demo")
