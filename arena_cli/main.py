@@ -92,29 +92,47 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 def _wait(client: ArenaClient, submission_id: int, timeout: float) -> dict[str, Any]:
     started = time.monotonic()
-    spinner = "|/-\\"
-    tick = 0
+    progress = Progress()
     while True:
         submission = client.submission(submission_id)
-        if submission["status"] in FINAL:
-            _progress("")
-            return submission
         elapsed = time.monotonic() - started
+        if submission["status"] in FINAL:
+            progress.done()
+            return submission
         if elapsed > timeout:
+            progress.done()
             raise ArenaError(
-                f"Still {submission['status']} after {timeout:.0f} s; check later with `arena status {submission_id}`."
+                f"Still {submission['status']} after {timeout:.0f} s; "
+                f"check later with `arena status {submission_id}`."
             )
-        _progress(f"{spinner[tick % 4]} {submission['status']} ({elapsed:.0f} s)")
-        tick += 1
+        progress.show(submission["status"], elapsed)
         time.sleep(POLL_S)
 
 
-def _progress(text: str) -> None:
-    if sys.stderr.isatty():
-        sys.stderr.write("\r\033[K" + text)
-        sys.stderr.flush()
-    elif text:
-        print(text, file=sys.stderr)
+class Progress:
+    """A spinner with the elapsed time on a terminal; one line per change of status otherwise."""
+
+    FRAMES = "|/-\\"
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.tick = 0
+        self.last_status = ""
+
+    def show(self, status: str, elapsed: float) -> None:
+        if self.tty:
+            frame = self.FRAMES[self.tick % len(self.FRAMES)]
+            sys.stderr.write(f"\r\033[K{frame} {status} ({elapsed:.0f} s)")
+            sys.stderr.flush()
+            self.tick += 1
+        elif status != self.last_status:
+            print(f"... {status} ({elapsed:.0f} s)", file=sys.stderr)
+        self.last_status = status
+
+    def done(self) -> None:
+        if self.tty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
 
 
 def cmd_status(args: argparse.Namespace) -> int:

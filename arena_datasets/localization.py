@@ -31,6 +31,11 @@ __all__ = [
     "generate",
     "loc_accuracy",
     "render",
+    "FASHION_SPEC",
+    "FACES_SPEC",
+    "FACE_BACKGROUNDS",
+    "fashion_canvases",
+    "face_canvases",
 ]
 
 # Bump when anything below changes what a seed produces; recipes put it into their hash.
@@ -280,3 +285,37 @@ def loc_accuracy(pred_labels: np.ndarray, pred_boxes: np.ndarray, labels: np.nda
     if empty_label is not None:
         good_box |= labels == empty_label
     return float(np.mean(right_class & good_box))
+
+
+# The course's two presets. Changing either changes every hidden set built from it: bump
+# GENERATOR_VERSION (or the bundle's data version) with it.
+FASHION_SPEC = SceneSpec(canvas_size=64, object_size=(20, 44), distractor_size=(8, 18),
+                         distractors=(0, 3))
+FACES_SPEC = SceneSpec(canvas_size=64, object_size=(18, 36), distractor_size=(18, 36),
+                       distractors=(1, 3), empty_fraction=0.5, opaque_objects=True)
+# Photos with faces in them (astronaut; chelsea the cat) would be unlabelled faces.
+FACE_BACKGROUNDS = ("brick", "grass", "gravel", "coffee", "china", "flower")
+
+
+def fashion_canvases(split: str, count: int, seed: int,
+                     spec: SceneSpec = FASHION_SPEC) -> LocalizationSet:
+    """Fashion-MNIST items of ``split`` ("train" or "test") on textures and photos."""
+    from arena_datasets import real
+
+    images, labels = real.fashion_mnist(split)  # type: ignore[arg-type]
+    return generate(images, labels, list(real.textures().values()), count, seed, spec)
+
+
+def face_canvases(count: int, seed: int, spec: SceneSpec = FACES_SPEC) -> LocalizationSet:
+    """skimage's 100 LFW faces (label 1) or none (label -1) among its 100 non-face crops."""
+    from arena_datasets import real
+
+    faces, nonfaces = real.lfw_faces()
+    textures = real.textures()
+
+    def as_uint8(crops: np.ndarray) -> np.ndarray:
+        return np.round(crops * 255.0).astype(np.uint8)
+
+    return generate(as_uint8(faces), np.ones(len(faces), np.int64),
+                    [textures[name] for name in FACE_BACKGROUNDS], count, seed, spec,
+                    distractor_sources=list(as_uint8(nonfaces)))

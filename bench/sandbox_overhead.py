@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import platform
 import statistics
 import subprocess
@@ -59,13 +61,23 @@ def _time_one(backend: str, argv: list[str]) -> dict[str, float]:
     }
 
 
-def _bench_backend(backend: str, runs: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _bench_backends(backends: list[str], runs: int) -> dict[str, Any]:
+    """Backends are interleaved run by run, so load from other jobs hits them alike."""
+    samples: dict[str, dict[str, list[dict[str, float]]]] = {b: {} for b in backends}
     for workload, argv in WORKLOADS.items():
-        _time_one(backend, argv)  # warm-up: page cache, image layers
-        samples = [_time_one(backend, argv) for _ in range(runs)]
-        out[workload] = {phase: _summary([s[phase] for s in samples]) for phase in PHASES}
-    return out
+        for backend in backends:
+            _time_one(backend, argv)  # warm-up: page cache, image layers
+            samples[backend][workload] = []
+        for _ in range(runs):
+            for backend in backends:
+                samples[backend][workload].append(_time_one(backend, argv))
+    return {
+        backend: {
+            workload: {phase: _summary([s[phase] for s in runs_]) for phase in PHASES}
+            for workload, runs_ in by_workload.items()
+        }
+        for backend, by_workload in samples.items()
+    }
 
 
 def _docker_floor(runs: int) -> dict[str, Any]:
@@ -97,14 +109,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--backends", default="bwrap,docker,none")
     args = parser.parse_args(argv)
+    logging.getLogger("grader.sandbox.unsafe").setLevel(logging.ERROR)  # one warning per run
     results: dict[str, Any] = {
         "runs": args.runs,
-        "machine": {"platform": platform.platform(), "python": platform.python_version()},
-        "backends": {},
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(),
+        },
     }
-    for backend in args.backends.split(","):
-        results["backends"][backend] = _bench_backend(backend, args.runs)
-    if "docker" in args.backends.split(","):
+    backends = args.backends.split(",")
+    results["backends"] = _bench_backends(backends, args.runs)
+    if "docker" in backends:
         results["backends"]["docker run --rm (floor)"] = _docker_floor(args.runs)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

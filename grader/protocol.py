@@ -168,8 +168,11 @@ class Channel:
     def send(self, payload: dict[str, Any], *, window: tuple[int, int]) -> None:
         assert self.conn is not None, "accept() first"
         self.seq += 1
-        wire.send_request(self.conn, {**payload, "seq": self.seq, "out_offset": window[0],
-                                      "out_capacity": window[1]})
+        try:
+            wire.send_request(self.conn, {**payload, "seq": self.seq, "out_offset": window[0],
+                                          "out_capacity": window[1]})
+        except OSError as exc:
+            raise ChannelClosed(f"channel broke: {exc.strerror}") from None
 
     def receive(self, *, window: tuple[int, int], timeout: float) -> Reply:
         return self.read_reply(self.seq, window, time.monotonic() + timeout, wire.RESULT)

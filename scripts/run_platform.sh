@@ -15,7 +15,7 @@ manage() { "$PY" platform/manage.py "$@"; }
 docker_ready() {
   command -v docker >/dev/null 2>&1 &&
     timeout 10 docker info >/dev/null 2>&1 &&
-    docker image inspect "${ARENA_RUNNER_IMAGE:-deep-dive-arena-runner:latest}" >/dev/null 2>&1
+    docker image inspect "${ARENA_RUNNER_IMAGE:-arena-runner:offline}" >/dev/null 2>&1
 }
 
 bwrap_ready() {
@@ -32,7 +32,7 @@ choose_sandbox() {
       elif bwrap_ready; then echo bwrap
       else
         echo "No sandbox is available: Docker does not answer (or the runner image" \
-          "${ARENA_RUNNER_IMAGE:-deep-dive-arena-runner:latest} is missing) and bubblewrap" \
+          "${ARENA_RUNNER_IMAGE:-arena-runner:offline} is missing) and bubblewrap" \
           "cannot start. Install bubblewrap (make system-deps), or build the runner image" \
           "(make runner-image). To grade WITHOUT any isolation on a trusted machine, set" \
           "ARENA_SANDBOX=none explicitly." >&2
@@ -51,6 +51,16 @@ if [ "$ARENA_SANDBOX" = none ]; then
   echo "WARNING: ARENA_SANDBOX=none: submissions run as ordinary processes WITHOUT a sandbox." >&2
   echo "WARNING: only use this with code you trust." >&2
 fi
+
+# GPU assignments get every GPU where the NVIDIA driver answers, and none elsewhere.
+if [ -z "${ARENA_GPUS:-}" ]; then
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    ARENA_GPUS=all
+  else
+    ARENA_GPUS=none
+  fi
+fi
+export ARENA_GPUS
 
 mkdir -p "$ARENA_HOME/run"
 manage migrate --noinput -v 0
@@ -77,7 +87,7 @@ pids+=($!)
 
 cat <<INFO
 
-  Deep Dive Arena is running at http://127.0.0.1:$PORT/   (sandbox: $ARENA_SANDBOX)
+  Deep Dive Arena is running at http://127.0.0.1:$PORT/   (sandbox: $ARENA_SANDBOX, GPUs: $ARENA_GPUS)
   REST API: http://127.0.0.1:$PORT/api/v1/   client: ARENA_URL=http://127.0.0.1:$PORT .venv/bin/arena login
 INFO
 if [ "${ARENA_DEMO:-0}" = 1 ]; then

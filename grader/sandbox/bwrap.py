@@ -160,6 +160,24 @@ class _RunFiles:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def _spawn(argv: list[str], setup: ChildSetup, cwd: Path) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            close_fds=True,
+            start_new_session=True,
+            # Small and prepared before fork: see privileges.py.
+            preexec_fn=make_preexec(setup),  # noqa: PLW1509
+            cwd=cwd,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise GraderError(f"bubblewrap could not be started: {exc}") from exc
+
+
 class BwrapSandbox(Sandbox):
     name: ClassVar[str] = "bwrap"
 
@@ -210,17 +228,10 @@ class BwrapSandbox(Sandbox):
                 user=self._user,
             )
             started = time.monotonic()
-            popen = subprocess.Popen(
+            popen = _spawn(
                 argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                close_fds=True,
-                start_new_session=True,
-                # Small and prepared before fork: see privileges.py.
-                preexec_fn=make_preexec(setup),  # noqa: PLW1509
+                setup,
                 cwd=files.root,
-                env={"PATH": "/usr/bin:/bin"},
             )
             start_s = time.monotonic() - started
             process = LocalProcess(

@@ -56,6 +56,12 @@ class RunCgroup(ABC):
                     pass
             time.sleep(0.01)
 
+    def _remove_dirs_quietly(self) -> None:
+        try:
+            self._remove_dirs()
+        except OSError:
+            pass
+
     def destroy(self) -> None:
         self.kill_all()
         end = time.monotonic() + 5.0
@@ -162,9 +168,18 @@ def _write(path: Path, value: str) -> None:
 
 def _create_v1(name: str, limits: Limits) -> _V1Cgroup:
     dirs = {c: _v1_dir(c) / name for c in V1_CONTROLLERS}
-    for path in dirs.values():
-        path.mkdir()
     cgroup = _V1Cgroup(dirs)
+    try:
+        for path in dirs.values():
+            path.mkdir()
+        _limit_v1(dirs, limits)
+    except OSError:
+        cgroup._remove_dirs_quietly()
+        raise
+    return cgroup
+
+
+def _limit_v1(dirs: dict[str, Path], limits: Limits) -> None:
     memory = dirs["memory"]
     limit = str(limits.memory_mb * 1024 * 1024)
     _write(memory / "memory.limit_in_bytes", limit)
@@ -175,7 +190,6 @@ def _create_v1(name: str, limits: Limits) -> _V1Cgroup:
     except OSError:
         pass  # refused under a hierarchy whose parent fixes it; memsw already forbids swap
     _write(dirs["pids"] / "pids.max", str(limits.pids))
-    return cgroup
 
 
 def _create_v2(name: str, limits: Limits) -> _V2Cgroup:
@@ -186,18 +200,45 @@ def _create_v2(name: str, limits: Limits) -> _V2Cgroup:
     path = parent / name
     path.mkdir()
     cgroup = _V2Cgroup(path)
-    _write(path / "memory.max", str(limits.memory_mb * 1024 * 1024))
-    if (path / "memory.swap.max").exists():
-        _write(path / "memory.swap.max", "0")
-    _write(path / "pids.max", str(limits.pids))
+    try:
+        _write(path / "memory.max", str(limits.memory_mb * 1024 * 1024))
+        if (path / "memory.swap.max").exists():
+            _write(path / "memory.swap.max", "0")
+        _write(path / "pids.max", str(limits.pids))
+    except OSError:
+        cgroup._remove_dirs_quietly()
+        raise
     return cgroup
+
+
+_STALE_AFTER_S = 600
+
+
+def _sweep_stale(parents: list[Path]) -> None:
+    """Remove run cgroups a killed worker left behind: empty and older than any setup window.
+
+    A live run's cgroup is never empty: its first process joins before exec.
+    """
+    now = time.time()
+    for parent in parents:
+        for path in parent.glob("arena-*"):
+            try:
+                old = now - path.stat().st_mtime > _STALE_AFTER_S
+                if old and not _read_pids(path / "cgroup.procs"):
+                    path.rmdir()
+            except OSError:
+                continue  # raced with another worker's sweep, or busy: leave it
 
 
 def create_run_cgroup(limits: Limits) -> RunCgroup:
     """A fresh cgroup for one run, with the memory and process limits set."""
     name = f"arena-{uuid.uuid4().hex[:12]}"
     try:
-        return _create_v1(name, limits) if _is_v1() else _create_v2(name, limits)
+        if _is_v1():
+            _sweep_stale([_v1_dir(c) for c in V1_CONTROLLERS])
+            return _create_v1(name, limits)
+        _sweep_stale([CGROUP_ROOT / V2_PARENT])
+        return _create_v2(name, limits)
     except OSError as exc:
         raise SandboxUnavailable(
             f"cannot create a cgroup for the sandbox ({exc}); the bwrap backend needs a "

@@ -77,44 +77,62 @@ class DockerProcess:
         self._id = container_id
         self._limits = limits
         self._reader = reader
+        self._timed_out = False
+        self._killed = False
+        self._ended_at: float | None = None
+        self._result: RunResult | None = None
+        self._done = threading.Event()
         self._started_at = time.monotonic()
         self._api.start(container_id)
         self._start_s = time.monotonic() - self._started_at
-        self._timed_out = False
-        self._ended_at: float | None = None
-        self._result: RunResult | None = None
+        # The wall clock holds whether or not anyone is in wait(): a watchdog enforces it,
+        # with a client of its own (one HTTP connection per thread).
+        watchdog_api = docker.from_env(timeout=_ENGINE_TIMEOUT_S).api
+        threading.Thread(
+            target=self._watch, args=(watchdog_api,), daemon=True, name="sandbox-watchdog"
+        ).start()
 
     def poll(self) -> int | None:
-        state = self._api.inspect_container(self._id)["State"]
-        if state.get("Running") or state.get("Status") == "created":
+        if not self._done.is_set():
             return None
+        state = self._api.inspect_container(self._id)["State"]
         return signal_exit_code(int(state["ExitCode"]), shell_style=True)
 
     def wait(self, timeout: float | None = None) -> RunResult:
-        if self._result is not None:
-            return self._result
-        give_up = None if timeout is None else time.monotonic() + timeout
-        while self._ended_at is None:
-            now = time.monotonic()
-            remaining = self._started_at + self._limits.wall_seconds - now
-            if remaining <= 0:
-                self._timed_out = True
-                self.kill()
-            elif give_up is not None and now >= give_up:
-                raise TimeoutError("the sandboxed container is still running")
-            step = max(0.05, min(remaining, 1.0 if give_up is None else give_up - now))
-            try:
-                self._api.wait(self._id, timeout=step)
-                self._ended_at = time.monotonic()
-            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-                continue
-        self._result = self._collect()
+        if not self._done.wait(timeout):
+            raise TimeoutError("the sandboxed container is still running")
+        if self._result is None:
+            self._result = self._collect()
         return self._result
+
+    def _watch(self, api: docker.APIClient) -> None:
+        deadline = self._started_at + self._limits.wall_seconds
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 and not self._timed_out:
+                    self._timed_out = True
+                    self.kill()
+                try:
+                    api.wait(self._id, timeout=max(remaining, 1.0))
+                    break
+                except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                    continue
+        except (DockerException, requests.exceptions.RequestException):
+            pass  # the container is gone: removed at teardown
+        finally:
+            api.close()
+            self._ended_at = time.monotonic()
+            self._done.set()
 
     def kill(self) -> None:
         # SIGKILL reaches the container's init; the PID namespace takes every process with it.
+        self._killed = True
         with contextlib.suppress(DockerException):
             self._api.kill(self._id)
+
+    def join_watchdog(self) -> None:
+        self._done.wait(10)
 
     def _collect(self) -> RunResult:
         self._reader.join(5.0)
@@ -131,7 +149,7 @@ class DockerProcess:
             oom_killed=oom,
             output_truncated=self._reader.stdout.truncated or self._reader.stderr.truncated,
             # RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one.
-            cpu_limited=code == -24 or (code == -9 and not oom and not self._timed_out),
+            cpu_limited=code == -24 or (code == -9 and not oom and not self._killed),
             start_s=self._start_s,
         )
 
@@ -191,12 +209,14 @@ class DockerSandbox(Sandbox):
         container_id: str | None = None
         sock: socket.socket | None = None
         reader: _AttachReader | None = None
+        processes: list[DockerProcess] = []
         try:
             container_id = self._create(spec, bool(stdin))
             params = {"stdout": 1, "stderr": 1, "stream": 1, "stdin": int(bool(stdin))}
             sock = _raw_socket(api.attach_socket(container_id, params=params))
             reader = _AttachReader(sock, spec.limits.output_bytes)
             process = DockerProcess(api, container_id, spec.limits, reader)
+            processes.append(process)
             if stdin:
                 threading.Thread(target=_send_stdin, args=(sock, stdin), daemon=True).start()
             yield process
@@ -204,6 +224,8 @@ class DockerSandbox(Sandbox):
             raise GraderError(f"the Docker engine failed: {exc}") from exc
         finally:
             self._teardown(container_id, sock, reader)
+            for process in processes:
+                process.join_watchdog()
 
     def _teardown(
         self, container_id: str | None, sock: socket.socket | None, reader: _AttachReader | None

@@ -104,25 +104,21 @@ def group_text(user: SandboxUser | None, gid: int) -> str:
 
 
 def grant_sandbox_access(path: Path, *, writable: bool = False) -> None:
-    """Let the sandbox user use `path` (a file or a directory tree made by the trusted side).
+    """Let the sandbox user use `path`, a file or a directory tree made by the trusted side.
 
-    For the IPC directory (`writable=True`): the socket and the shared-memory file must be
-    connectable and read/writable by the sandbox user; where we are root they are handed to
-    that user, otherwise they are opened to everyone.
+    Read-only: directories 0755, files 0644. `writable=True` (the IPC directory: the socket must
+    be connectable, the shared-memory file read/writable): 0777 and 0666, whatever uid the
+    backend runs as. Keep such a tree inside a private (0700) directory of the trusted side:
+    sandboxes reach it through their bind mount, other host users cannot reach it at all.
     """
-    user = sandbox_user()
     entries = [path] + (sorted(path.rglob("*")) if path.is_dir() else [])
     for entry in entries:
         if entry.is_symlink():
             continue
-        is_dir = entry.is_dir()
-        if writable and os.geteuid() == 0 and user is not None:
-            os.chown(entry, user.uid, user.gid)
-            entry.chmod(0o700 if is_dir else 0o600)
-        elif writable:
-            entry.chmod(0o777 if is_dir else 0o666)
+        if entry.is_dir():
+            entry.chmod(0o777 if writable else 0o755)
         else:
-            entry.chmod(0o755 if is_dir else 0o644)
+            entry.chmod(0o666 if writable else 0o644)
 
 
 def validate_target(target: str) -> None:

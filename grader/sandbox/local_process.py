@@ -75,35 +75,37 @@ class LocalProcess:
         self._cpu_limited = False
         self._ended_at: float | None = None
         self._result: RunResult | None = None
+        self._done = threading.Event()
+        # The limits hold whether or not anyone is in wait(): a watchdog enforces them.
+        threading.Thread(target=self._watch, daemon=True, name="sandbox-watchdog").start()
 
     def poll(self) -> int | None:
         code = self._popen.poll()
         return signal_exit_code(code, shell_style=self._shell_style_exit)
 
     def wait(self, timeout: float | None = None) -> RunResult:
-        if self._result is not None:
-            return self._result
-        give_up = None if timeout is None else time.monotonic() + timeout
-        while self._ended_at is None:
-            now = time.monotonic()
-            if now >= self._started_at + self._limits.wall_seconds:
-                self._timed_out = True
-                self.kill()
-            elif self._over_cpu_budget():
-                self._cpu_limited = True
-                self.kill()
-            elif give_up is not None and now >= give_up:
-                raise TimeoutError("the sandboxed process is still running")
-            self._wait_step()
-        self._result = self._collect()
+        if not self._done.wait(timeout):
+            raise TimeoutError("the sandboxed process is still running")
+        if self._result is None:
+            self._result = self._collect()
         return self._result
 
-    def _wait_step(self) -> None:
-        try:
-            self._popen.wait(_POLL_S)
-        except subprocess.TimeoutExpired:
-            return
+    def _watch(self) -> None:
+        deadline = self._started_at + self._limits.wall_seconds
+        while True:
+            try:
+                self._popen.wait(_POLL_S)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if not self._timed_out and time.monotonic() >= deadline:
+                self._timed_out = True
+                self.kill()
+            elif not self._cpu_limited and self._over_cpu_budget():
+                self._cpu_limited = True
+                self.kill()
         self._ended_at = time.monotonic()
+        self._done.set()
 
     def _over_cpu_budget(self) -> bool:
         if self._cgroup is None:
@@ -147,12 +149,7 @@ class LocalProcess:
     def close(self) -> None:
         """Kill and reap; the caller then removes the cgroup and temporary files."""
         self.kill()
-        try:
-            self._popen.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
-        if self._ended_at is None:
-            self._ended_at = time.monotonic()
+        self._done.wait(10)
         for pipe in (self._popen.stdin,):
             if pipe is not None and not pipe.closed:
                 pipe.close()

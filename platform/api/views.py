@@ -13,6 +13,7 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
 from submissions import services
 from submissions.models import Submission
 
@@ -20,8 +21,14 @@ from api import serializers
 from api.permissions import IsMentor
 
 
+class LoginRateThrottle(AnonRateThrottle):
+    scope = "login"
+
+
 class ObtainToken(ObtainAuthToken):
     """POST {"username", "password"} -> {"token"}."""
+
+    throttle_classes = (LoginRateThrottle,)
 
 
 def _assignment(request: Request, slug: str) -> Assignment:

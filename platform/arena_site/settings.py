@@ -151,11 +151,13 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Applied to the token endpoint only: slows down password guessing.
+    "DEFAULT_THROTTLE_RATES": {"login": env_str("ARENA_LOGIN_RATE", "30/minute")},
 }
 
 # --- Grading -----------------------------------------------------------------------------------
 ARENA_SANDBOX = env_choice("ARENA_SANDBOX", "auto", ("auto", "docker", "bwrap", "none"))
-ARENA_RUNNER_IMAGE = env_str("ARENA_RUNNER_IMAGE", "deep-dive-arena-runner:latest")
+ARENA_RUNNER_IMAGE = env_str("ARENA_RUNNER_IMAGE", "arena-runner:offline")
 ARENA_GPUS = env_str("ARENA_GPUS", "all")
 # The longest a single grading run may take (the grader enforces per-stage limits inside it).
 ARENA_GRADING_TIMEOUT = env_int("ARENA_GRADING_TIMEOUT", 1800, minimum=10)

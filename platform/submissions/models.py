@@ -60,8 +60,9 @@ class Submission(models.Model):
     size_bytes = models.PositiveBigIntegerField(default=0)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
-    # Incremented by every claim; a worker writes results only while the row still carries
-    # its own claim token, so a presumed-dead worker that wakes up cannot overwrite a report.
+    # A worker writes results only while the row still carries its own claim token, so a
+    # presumed-dead worker that wakes up cannot overwrite a report. `attempt` counts claims
+    # since the last (re)judging and bounds how often a submission that kills workers is retried.
     attempt = models.PositiveIntegerField(default=0)
     claim_token = models.CharField(max_length=32, blank=True)
     infra_failures = models.PositiveSmallIntegerField(default=0)

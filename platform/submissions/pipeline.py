@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from functools import partial
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -65,6 +65,12 @@ def grade(submission_id: int) -> str | None:
     submission = claim(submission_id)
     if submission is None:
         return None
+    if submission.attempt > settings.ARENA_GRADING_MAX_ATTEMPTS:
+        # Every earlier attempt lost its worker (killed, out of memory): stop trying.
+        message = f"the worker grading it was lost {submission.attempt - 1} times"
+        return _finish(
+            submission, Status.ERROR, infrastructure_report("worker_lost", message), None
+        )
     log.info("grading submission %s (attempt %s)", submission.pk, submission.attempt)
     run = run_grader(submission, keep_alive=lambda: heartbeat(submission))
     if run.lease_lost:

@@ -89,6 +89,7 @@ def rejudge(submission: Submission) -> bool:
         changed = Submission.objects.filter(pk=submission.pk, status__in=_REJUDGEABLE).update(
             status=Status.QUEUED,
             claim_token="",
+            attempt=0,
             infra_failures=0,
             enqueued_at=timezone.now(),
             started_at=None,

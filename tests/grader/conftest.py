@@ -92,3 +92,44 @@ class PythonRunner:
 @pytest.fixture
 def run_py(sandbox: Sandbox) -> PythonRunner:
     return PythonRunner(sandbox)
+
+
+# --- Grading through grade() (grader core) -------------------------------------------------
+from pathlib import Path  # noqa: E402
+
+from grader.grade import GradeOptions, grade  # noqa: E402
+from grader.report import Report  # noqa: E402
+
+FIXTURE_BUNDLES = Path(__file__).resolve().parent / "bundles"
+
+
+@pytest.fixture(scope="session")
+def arena_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ARENA_HOME for the session: fixture hidden data are built once, not per test."""
+    return tmp_path_factory.mktemp("arena-home")
+
+
+class BundleGrader:
+    """Grades a submission against a fixture bundle with one real sandbox backend."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+
+    def __call__(self, slug: str, submission: Path, *, show_hidden_logs: bool = False) -> Report:
+        options = GradeOptions(sandbox=self.backend, show_hidden_logs=show_hidden_logs)
+        return grade(FIXTURE_BUNDLES / slug, submission, options)
+
+
+@pytest.fixture
+def grade_with(sandbox: Sandbox, arena_home: Path, monkeypatch: pytest.MonkeyPatch) -> BundleGrader:
+    """grade() on fixture bundles, once per real backend (bwrap; docker marked ``docker``)."""
+    monkeypatch.setenv("ARENA_HOME", str(arena_home))
+    return BundleGrader(sandbox.name)
+
+
+@pytest.fixture
+def grade_bwrap(
+    bwrap_sandbox: Sandbox, arena_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> BundleGrader:
+    monkeypatch.setenv("ARENA_HOME", str(arena_home))
+    return BundleGrader("bwrap")

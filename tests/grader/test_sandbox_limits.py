@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import uuid
 from collections.abc import Callable
 
-from grader.sandbox import RunResult, Sandbox
+from grader.sandbox import PYTHON_PLACEHOLDER, Limits, RunResult, Sandbox, SandboxSpec
 
 PythonRunner = Callable[..., RunResult]
 
 
 def _leftovers(marker: str) -> list[str]:
-    """Host processes whose command line carries `marker`."""
+    """Host processes, and containers (running or not), whose command line carries `marker`."""
     listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, check=True, text=True)
-    return [line for line in listing.stdout.splitlines() if marker in line]
+    containers = subprocess.run(
+        ["docker", "ps", "--all", "--no-trunc", "--format", "{{.ID}} {{.Command}}"],
+        capture_output=True,
+        check=False,
+        text=True,
+    )
+    lines = listing.stdout.splitlines() + containers.stdout.splitlines()
+    return [line for line in lines if marker in line]
 
 
 def test_it_contains_a_fork_bomb(run_py: PythonRunner) -> None:
@@ -158,8 +166,6 @@ def test_it_sets_the_rlimits(run_py: PythonRunner) -> None:
 
 
 def test_it_can_be_killed_from_outside(sandbox: Sandbox) -> None:
-    from grader.sandbox import PYTHON_PLACEHOLDER, SandboxSpec
-
     marker = f"arena-kill-{uuid.uuid4().hex}"
     spec = SandboxSpec(argv=[PYTHON_PLACEHOLDER, "-c", "import time; time.sleep(60)", marker])
     with sandbox.open(spec) as process:
@@ -169,3 +175,17 @@ def test_it_can_be_killed_from_outside(sandbox: Sandbox) -> None:
     assert result.exit_code is not None and result.exit_code < 0
     assert not result.timed_out
     assert _leftovers(marker) == []
+
+
+def test_it_enforces_the_wall_clock_while_nobody_waits(sandbox: Sandbox) -> None:
+    spec = SandboxSpec(
+        argv=[PYTHON_PLACEHOLDER, "-c", "import time; time.sleep(60)"],
+        limits=Limits(wall_seconds=1),
+    )
+    with sandbox.open(spec) as process:
+        deadline = time.monotonic() + 15
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert process.poll() is not None
+        result = process.wait()
+    assert result.timed_out and result.duration_s < 10

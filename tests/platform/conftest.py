@@ -43,9 +43,8 @@ def _isolated_platform_files(settings, tmp_path: Path) -> Iterator[None]:  # typ
 
 @pytest.fixture
 def mentor(db):  # type: ignore[no-untyped-def]
-    from django.contrib.auth.models import Group, User
-
     from courses.roles import MENTORS_GROUP
+    from django.contrib.auth.models import Group, User
 
     user = User.objects.create_user("mira", password="mentor-pass-1")
     user.groups.add(Group.objects.get_or_create(name=MENTORS_GROUP)[0])
@@ -93,7 +92,6 @@ def hidden_assignment(assignment):  # type: ignore[no-untyped-def]
 def make_submission(owner, assignment, **fields):  # type: ignore[no-untyped-def]
     """A stored submission row with a real file, as `create_submission` leaves it."""
     from django.core.files.base import ContentFile
-
     from submissions.models import Submission
 
     content = REFERENCE_SOLUTION.read_bytes()
@@ -108,3 +106,11 @@ def make_submission(owner, assignment, **fields):  # type: ignore[no-untyped-def
     submission.file.save("submission.py", ContentFile(content), save=False)
     submission.save()
     return submission
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """Keeps each phase's report on the test item (`item.rep_call`), so a fixture can tell at
+    teardown that its test failed (the browser test then saves a screenshot)."""
+    outcome = yield
+    setattr(item, f"rep_{call.when}", outcome.get_result())

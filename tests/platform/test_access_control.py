@@ -7,10 +7,9 @@ Personas: `anonymous`, `alice` (a mentee who owns the submission), `bob` (anothe
 from __future__ import annotations
 
 import pytest
+from conftest import make_submission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-
-from conftest import make_submission
 from submissions.models import Status
 
 ANON, ALICE, BOB, MENTOR = "anonymous", "alice", "bob", "mentor"
@@ -73,6 +72,54 @@ ACCESS_TABLE: list[tuple[str, str, dict[str, int]]] = [
         {ANON: 401, ALICE: 403, BOB: 403, MENTOR: 202},
     ),
     ("GET", "/api/v1/submissions/999999/", {ANON: 401, ALICE: 404, BOB: 404, MENTOR: 404}),
+    # --- The web portal (session login; anonymous visitors are sent to log in: 302) ---
+    ("GET", "/", {ANON: 302, ALICE: 302, BOB: 302, MENTOR: 302}),
+    ("GET", "/courses/deep-dive-cnns/", {ANON: 200, ALICE: 200, BOB: 200, MENTOR: 200}),
+    ("GET", "/courses/deep-dive-cnns/weeks/1/", {ANON: 200, ALICE: 200, BOB: 200, MENTOR: 200}),
+    ("GET", "/assignments/platform-smoke/", {ANON: 200, ALICE: 200, BOB: 200, MENTOR: 200}),
+    ("GET", "/assignments/members-only/", {ANON: 404, ALICE: 200, BOB: 200, MENTOR: 200}),
+    (
+        "GET",
+        "/assignments/platform-smoke/starter.zip",
+        {ANON: 200, ALICE: 200, BOB: 200, MENTOR: 200},
+    ),
+    (
+        "GET",
+        "/assignments/members-only/starter.zip",
+        {ANON: 404, ALICE: 200, BOB: 200, MENTOR: 200},
+    ),
+    (
+        "GET",
+        "/assignments/platform-smoke/leaderboard/",
+        {ANON: 200, ALICE: 200, BOB: 200, MENTOR: 200},
+    ),
+    (
+        "GET",
+        "/assignments/members-only/leaderboard/",
+        {ANON: 404, ALICE: 200, BOB: 200, MENTOR: 200},
+    ),
+    ("POST", "/assignments/platform-smoke/submit/", {ANON: 302, ALICE: 302, BOB: 302, MENTOR: 302}),
+    ("GET", "/submissions/", {ANON: 302, ALICE: 200, BOB: 200, MENTOR: 200}),
+    ("GET", "/submissions/rows/", {ANON: 302, ALICE: 200, BOB: 200, MENTOR: 200}),
+    ("GET", "/submissions/{submission}/", {ANON: 302, ALICE: 200, BOB: 404, MENTOR: 200}),
+    ("GET", "/submissions/{submission}/panel/", {ANON: 302, ALICE: 200, BOB: 404, MENTOR: 200}),
+    ("GET", "/submissions/{submission}/logs.txt", {ANON: 302, ALICE: 200, BOB: 404, MENTOR: 200}),
+    ("GET", "/submissions/{submission}/code/", {ANON: 302, ALICE: 200, BOB: 404, MENTOR: 200}),
+    ("POST", "/submissions/{submission}/select/", {ANON: 302, ALICE: 302, BOB: 404, MENTOR: 403}),
+    ("GET", "/submissions/999999/", {ANON: 302, ALICE: 404, BOB: 404, MENTOR: 404}),
+    # --- The mentor dashboard ---
+    ("GET", "/dashboard/", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
+    ("GET", "/dashboard/grades.csv", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
+    (
+        "POST",
+        "/dashboard/submissions/{submission}/rejudge/",
+        {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 302},
+    ),
+    (
+        "POST",
+        "/dashboard/assignments/platform-smoke/reveal/",
+        {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 302},
+    ),
 ]
 
 CASES = [
@@ -92,6 +139,8 @@ def client_for(persona: str, personas: dict) -> APIClient:  # type: ignore[type-
     if persona != ANON:
         token, _ = Token.objects.get_or_create(user=personas[persona])
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        # The portal and the dashboard authenticate by session, the API by token.
+        client.force_login(personas[persona])
     return client
 
 
@@ -102,7 +151,7 @@ def test_it_answers_each_persona_as_the_table_says(  # type: ignore[no-untyped-d
     submission = make_submission(personas[ALICE], assignment, status=Status.SCORED, score=100.0)
     client = client_for(persona, personas)
     url = path.format(submission=submission.pk)
-    if method == "POST" and url.endswith("/submissions/"):
+    if method == "POST" and url.endswith(("/submissions/", "/submit/")):
         with (assignment.bundle_path / "solution" / "submission.py").open("rb") as upload:
             response = client.post(url, {"file": upload}, format="multipart")
     elif method == "POST":

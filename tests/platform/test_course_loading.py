@@ -6,13 +6,12 @@ import io
 import zipfile
 
 import pytest
-from django.contrib.auth.models import User
-from django.core.management import CommandError, call_command
-from rest_framework.test import APIClient
-
 from conftest import BUNDLES
 from courses.models import Assignment, Week
 from courses.roles import is_mentor
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
 
 
 def test_seeding_twice_keeps_one_assignment_and_the_mentors_choices(db):  # type: ignore[no-untyped-def]
@@ -21,7 +20,11 @@ def test_seeding_twice_keeps_one_assignment_and_the_mentors_choices(db):  # type
     call_command("seed_course", stdout=io.StringIO())
     assignment = Assignment.objects.get()
     assert assignment.slug == "platform-smoke" and assignment.private_revealed
-    assert (assignment.kind, assignment.daily_quota, assignment.max_upload_mb) == ("functions", 50, 1)
+    assert (assignment.kind, assignment.daily_quota, assignment.max_upload_mb) == (
+        "functions",
+        50,
+        1,
+    )
     assert assignment.statement.startswith("# Platform smoke test")
     assert assignment.scoring[0]["checks"][0]["name"] == "add"
     assert Week.objects.get().number == 1
@@ -43,7 +46,10 @@ def test_the_starter_zip_holds_starter_and_public_tests_only(assignment):  # typ
         "platform-smoke/submission.py",
     ]
     starter = (BUNDLES / "platform-smoke" / "starter" / "submission.py").read_bytes()
-    assert zipfile.ZipFile(io.BytesIO(response.content)).read("platform-smoke/submission.py") == starter
+    assert (
+        zipfile.ZipFile(io.BytesIO(response.content)).read("platform-smoke/submission.py")
+        == starter
+    )
 
 
 def test_demo_users_exist_only_in_demo_mode(db, settings):  # type: ignore[no-untyped-def]

@@ -8,7 +8,6 @@ import sys
 import time
 
 import pytest
-
 from conftest import make_submission
 from submissions.grading import _supervise, grader_command, grader_environment
 
@@ -19,12 +18,16 @@ def test_the_grader_gets_no_credentials(monkeypatch, settings):  # type: ignore[
     monkeypatch.setenv("SECRET_KEY", "do-not-leak")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "do-not-leak")
     env = grader_environment()
-    assert not {"DATABASE_URL", "ARENA_BROKER_URL", "SECRET_KEY", "AWS_SECRET_ACCESS_KEY"} & set(env)
+    assert not {"DATABASE_URL", "ARENA_BROKER_URL", "SECRET_KEY", "AWS_SECRET_ACCESS_KEY"} & set(
+        env
+    )
     assert "secret" not in " ".join(env.values()).lower()
     assert env["ARENA_HOME"] == str(settings.ARENA_HOME)
 
 
-def test_the_command_names_the_bundle_the_upload_and_the_sandbox(mentee_a, assignment, settings, tmp_path):  # type: ignore[no-untyped-def]
+def test_the_command_names_the_bundle_the_upload_and_the_sandbox(
+    mentee_a, assignment, settings, tmp_path
+):  # type: ignore[no-untyped-def]
     settings.ARENA_SANDBOX = "bwrap"
     submission = make_submission(mentee_a, assignment)
     command = grader_command(submission, tmp_path / "submission.py")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.utils import timezone
-from rest_framework.test import APIClient
-
 from conftest import make_submission
+from django.utils import timezone
 from leaderboards.services import leaderboard, update_entry
+from rest_framework.test import APIClient
 from submissions.models import Status
 
 

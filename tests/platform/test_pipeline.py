@@ -10,9 +10,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
-
 from conftest import make_submission
+from django.utils import timezone
 from leaderboards.models import LeaderboardEntry
 from submissions import pipeline
 from submissions.grading import GraderRun
@@ -133,6 +132,13 @@ def test_it_gives_up_after_the_last_attempt(queued, settings):  # type: ignore[n
     queued.refresh_from_db()
     assert queued.status == Status.ERROR and queued.error_kind == "grader"
     assert "no sandbox" in queued.error_message
+
+
+def test_it_stops_after_losing_too_many_workers(queued, settings):  # type: ignore[no-untyped-def]
+    Submission.objects.filter(pk=queued.pk).update(attempt=settings.ARENA_GRADING_MAX_ATTEMPTS)
+    assert pipeline.grade(queued.pk) == Status.ERROR
+    queued.refresh_from_db()
+    assert (queued.status, queued.error_kind) == (Status.ERROR, "worker_lost")
 
 
 def test_it_treats_a_grader_timeout_as_infrastructure(queued):  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_submission
 from leaderboards.models import LeaderboardEntry
 from leaderboards.services import update_entry
@@ -14,12 +13,18 @@ from submissions.services import SubmissionRefused, rejudge, set_selected
 def test_rejudge_puts_a_finished_submission_back_in_the_queue(  # type: ignore[no-untyped-def]
     mentee_a, assignment, django_capture_on_commit_callbacks
 ):
-    submission = make_submission(mentee_a, assignment, status=Status.ERROR, infra_failures=3)
+    submission = make_submission(
+        mentee_a, assignment, status=Status.ERROR, infra_failures=3, attempt=3
+    )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert rejudge(submission) is True
     assert len(callbacks) == 1
     submission.refresh_from_db()
-    assert (submission.status, submission.infra_failures) == (Status.QUEUED, 0)
+    assert (submission.status, submission.infra_failures, submission.attempt) == (
+        Status.QUEUED,
+        0,
+        0,
+    )
 
 
 def test_rejudge_leaves_a_running_submission_alone(mentee_a, assignment):  # type: ignore[no-untyped-def]

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("grades.csv", views.grades_csv, name="grades-csv"),
+    path("submissions/<int:submission_id>/rejudge/", views.rejudge_submission, name="rejudge"),
+    path("assignments/<slug:slug>/reveal/", views.reveal_private_board, name="reveal"),
+]

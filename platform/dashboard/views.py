@@ -1,0 +1,81 @@
+"""The mentor dashboard: the queue, runs to look at, activity, rejudge, reveal, grades."""
+
+from __future__ import annotations
+
+import csv
+
+from courses.models import Assignment
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from submissions.models import Submission
+from submissions.services import rejudge
+
+from dashboard import queries
+from dashboard.access import mentor_required
+from dashboard.charts import bar_chart
+from dashboard.services import RevealRefused, set_private_board_revealed
+
+
+@mentor_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    activity = queries.submissions_per_week()
+    context = {
+        "depth": queries.queue_depth(),
+        "running": queries.running_runs(),
+        "problems": queries.problem_runs(),
+        "activity": activity,
+        "chart": bar_chart([(f"Week {row.week}", row.total) for row in activity]),
+        "assignments": Assignment.objects.select_related("week").order_by("week__number", "slug"),
+        "grades": queries.grade_table(),
+        "now": timezone.now(),
+    }
+    return render(request, "dashboard/index.html", context)
+
+
+@mentor_required
+@require_POST
+def rejudge_submission(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = get_object_or_404(Submission, pk=submission_id)
+    if rejudge(submission):
+        messages.success(request, f"Submission #{submission.pk} is queued again.")
+    else:
+        messages.info(request, f"Submission #{submission.pk} is still queued or running.")
+    return redirect("dashboard:index")
+
+
+@mentor_required
+@require_POST
+def reveal_private_board(request: HttpRequest, slug: str) -> HttpResponse:
+    assignment = get_object_or_404(Assignment, slug=slug)
+    revealed = request.POST.get("revealed") == "1"
+    try:
+        set_private_board_revealed(assignment, revealed)
+    except RevealRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        state = "revealed" if revealed else "hidden again"
+        messages.success(request, f"The private leaderboard of {assignment.title} is {state}.")
+    return redirect("dashboard:index")
+
+
+@mentor_required
+@require_GET
+def grades_csv(request: HttpRequest) -> HttpResponse:
+    table = queries.grade_table()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="grades-{stamp}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["user", *(a.slug for a in table.assignments)])
+    for username, scores in table.rows:
+        writer.writerow([_cell(username), *("" if s is None else f"{s:.2f}" for s in scores)])
+    return response
+
+
+def _cell(text: str) -> str:
+    """A leading =, +, - or @ would make a spreadsheet evaluate the cell as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

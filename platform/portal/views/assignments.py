@@ -1,0 +1,84 @@
+"""An assignment: its statement, limits and scoring, the starter download, the upload form,
+and its leaderboard."""
+
+from __future__ import annotations
+
+from courses.models import Assignment
+from courses.services import starter_zip
+from django.contrib import messages
+from django.contrib.auth import get_user
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from leaderboards.services import leaderboard
+from submissions.services import SubmissionRefused, create_submission, quota_left
+
+from portal import scoring
+from portal.access import assignment_or_404
+from portal.forms import UploadForm
+from portal.queries import assignment_state, my_submissions
+from portal.statement import render_statement
+
+
+@require_GET
+def assignment_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    assignment = assignment_or_404(request, slug)
+    return _assignment_page(request, assignment, UploadForm())
+
+
+@login_required
+@require_POST
+def submit(request: HttpRequest, slug: str) -> HttpResponse:
+    assignment = assignment_or_404(request, slug)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _assignment_page(request, assignment, form, status=400)
+    try:
+        # The service locks the user's row through the user's class: it needs the real user
+        # object, not the lazy wrapper ``request.user`` is in plain Django views.
+        owner = get_user(request)
+        submission = create_submission(owner, assignment, form.cleaned_data["file"])
+    except SubmissionRefused as refused:
+        form.add_error("file", refused.message)
+        return _assignment_page(request, assignment, form, status=refused.http_status)
+    messages.success(request, f"Submission #{submission.pk} received; it is queued for grading.")
+    return redirect(f"{reverse('portal:my-submissions')}?assignment={assignment.slug}")
+
+
+def _assignment_page(
+    request: HttpRequest, assignment: Assignment, form: UploadForm, status: int = 200
+) -> HttpResponse:
+    user = request.user
+    context = {
+        "assignment": assignment,
+        "state": assignment_state(assignment),
+        "statement": render_statement(assignment.statement),
+        "limits": scoring.limits(assignment),
+        "parts": scoring.scored_parts(assignment),
+        "form": form,
+        "quota_left": quota_left(user, assignment) if user.is_authenticated else None,
+        "recent": my_submissions(user, assignment)[:5] if user.is_authenticated else [],
+    }
+    return render(request, "portal/assignment.html", context, status=status)
+
+
+@require_GET
+def starter_download(request: HttpRequest, slug: str) -> HttpResponse:
+    assignment = assignment_or_404(request, slug)
+    response = HttpResponse(starter_zip(assignment), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{assignment.slug}-starter.zip"'
+    return response
+
+
+@require_GET
+def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
+    assignment = assignment_or_404(request, slug)
+    context = {
+        "assignment": assignment,
+        "metric_names": [m for m in assignment.metrics if not m.startswith("private")],
+        "public_rows": leaderboard(assignment, private=False, viewer=request.user),
+        "private_rows": leaderboard(assignment, private=True, viewer=request.user),
+    }
+    return render(request, "portal/leaderboard.html", context)

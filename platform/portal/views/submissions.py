@@ -1,0 +1,106 @@
+"""A signed-in user's submissions (with live status), one result, its logs and its code."""
+
+from __future__ import annotations
+
+from api.serializers import submission_detail as visible_report
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from submissions.models import Submission
+from submissions.services import SubmissionRefused, set_selected
+
+from portal.access import assignment_or_404, submission_or_404
+from portal.queries import my_submissions
+
+MAX_LISTED = 100
+
+
+def _listed(request: HttpRequest) -> dict[str, object]:
+    """The rows of 'my submissions', optionally for one assignment (``?assignment=slug``)."""
+    slug = request.GET.get("assignment", "")
+    assignment = assignment_or_404(request, slug) if slug else None
+    rows = list(my_submissions(request.user, assignment)[:MAX_LISTED])
+    return {
+        "assignment": assignment,
+        "submissions": rows,
+        # Polling stops by itself: the fragment drops its trigger once every row is final.
+        "live": any(not s.is_final for s in rows),
+    }
+
+
+@login_required
+@require_GET
+def my_submissions_page(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/my_submissions.html", _listed(request))
+
+
+@login_required
+@require_GET
+def my_submissions_rows(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/fragments/submission_rows.html", _listed(request))
+
+
+def _result_context(request: HttpRequest, submission: Submission) -> dict[str, object]:
+    return {
+        "submission": submission,
+        # The API's view of a report: private-split metrics and infrastructure details removed
+        # for whoever may not see them.
+        "report": visible_report(submission, request.user),
+        "own": submission.owner_id == request.user.pk,
+    }
+
+
+@login_required
+@require_GET
+def result_page(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = submission_or_404(request, submission_id)
+    return render(request, "portal/result.html", _result_context(request, submission))
+
+
+@login_required
+@require_GET
+def result_panel(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = submission_or_404(request, submission_id)
+    return render(
+        request, "portal/fragments/result_panel.html", _result_context(request, submission)
+    )
+
+
+@login_required
+@require_GET
+def result_logs(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = submission_or_404(request, submission_id)
+    return HttpResponse(submission.logs, content_type="text/plain; charset=utf-8")
+
+
+@login_required
+@require_GET
+def code_download(request: HttpRequest, submission_id: int) -> FileResponse:
+    submission = submission_or_404(request, submission_id)
+    if not submission.file or not submission.file.storage.exists(submission.file.name):
+        raise Http404("The stored upload is missing.")
+    # Always a download, never rendered: the file is the mentee's and may hold anything.
+    response = FileResponse(
+        submission.file.open("rb"), as_attachment=True, filename=submission.original_filename
+    )
+    response["Content-Type"] = "application/octet-stream"
+    return response
+
+
+@login_required
+@require_POST
+def select_for_private_board(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = submission_or_404(request, submission_id)
+    if submission.owner_id != request.user.pk:
+        return HttpResponse("Only the author selects a submission.", status=403)
+    selected = request.POST.get("selected") == "1"
+    try:
+        set_selected(submission, selected)
+    except SubmissionRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        verb = "selected for" if selected else "removed from"
+        messages.success(request, f"Submission #{submission.pk} {verb} the private leaderboard.")
+    return redirect("portal:result", submission_id=submission.pk)

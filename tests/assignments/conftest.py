@@ -1,0 +1,173 @@
+"""Shared helpers of the bundle tests (weeks 1 to 5 and bonus).
+
+- ``grade_bundle(slug, upload)``: the real grader (``grader.grade``) in the bubblewrap sandbox.
+- ``zip_solution(folder)``: a mentor folder zipped the way a mentee uploads it.
+- ``wrong_params(slug)``: one pytest parameter per ``[[wrong]]`` of ``wrong/expectations.toml``.
+- ``check_points(report)`` / ``assert_loses_exactly(report, fails)``: reading a report.
+- ``run_public_tests(slug, submission)``: the bundle's public tests in a pytest subprocess,
+  as a mentee runs them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENTS = REPO_ROOT / "assignments"
+PUBLIC_TESTS_TIMEOUT_S = 300
+
+
+def bundle_dir(slug: str) -> Path:
+    path = ASSIGNMENTS / slug
+    assert (path / "assignment.toml").is_file(), f"no bundle {slug}"
+    return path
+
+
+def load_recipe(slug: str) -> Any:
+    """The bundle's trusted ``recipe.py`` as a module."""
+    path = bundle_dir(slug) / "recipe.py"
+    spec = importlib.util.spec_from_file_location(f"recipe_{slug.replace('-', '_')}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_hidden_data(slug: str, out: Path) -> Path:
+    """Run the recipe with the bundle's seed into ``out`` (not the shared cache)."""
+    seed = tomllib.loads((bundle_dir(slug) / "assignment.toml").read_text())["data"]["seed"]
+    load_recipe(slug).build(out, seed)
+    return out
+
+
+def load_arrays(path: Path) -> dict[str, Any]:
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def zip_solution(folder: Path, destination: Path | None = None) -> Path:
+    """Zip ``folder`` (or a single ``.py`` file, stored as the bundle's entry) like an upload.
+
+    Files sit at the root of the archive; caches are left out.
+    """
+    folder = Path(folder)
+    target = destination or Path(tempfile.mkdtemp(prefix="arena-upload-")) / f"{folder.stem}.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        if folder.is_file():
+            archive.write(folder, "submission.py")
+            return target
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                archive.write(path, path.relative_to(folder).as_posix())
+    return target
+
+
+def grade_bundle(slug: str, upload: Path, sandbox: str = "bwrap") -> dict[str, Any]:
+    """Grade ``upload`` (a zip, a ``.py`` file or a folder) with the real grader; the report dict."""
+    # grader.grade is both a submodule and a function: import the function from its module.
+    from grader.grade import GradeOptions, grade
+
+    report = grade(slug, Path(upload), GradeOptions(sandbox=sandbox)).to_dict()
+    return report
+
+
+@dataclass(frozen=True)
+class WrongCase:
+    slug: str
+    path: str
+    status: str
+    fails: tuple[str, ...]
+
+    @property
+    def upload(self) -> Path:
+        return bundle_dir(self.slug) / "wrong" / self.path
+
+
+def wrong_cases(slug: str) -> list[WrongCase]:
+    raw = tomllib.loads((bundle_dir(slug) / "wrong" / "expectations.toml").read_text())
+    return [WrongCase(slug, w["path"], w.get("status", "scored"), tuple(w["fails"]))
+            for w in raw["wrong"]]
+
+
+def wrong_params(slug: str, *marks: pytest.MarkDecorator) -> list[Any]:
+    """``@pytest.mark.parametrize("case", wrong_params(SLUG))``: one test per known-wrong upload."""
+    return [pytest.param(case, id=case.path, marks=list(marks)) for case in wrong_cases(slug)]
+
+
+def check_points(report: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """``{check name: (points, max_points)}`` of a report."""
+    return {c["name"]: (c["points"], c["max_points"]) for c in report["checks"]}
+
+
+def describe(report: dict[str, Any]) -> str:
+    checks = "; ".join(f"{c['name']} {c['points']:g}/{c['max_points']:g} {c['message']}"
+                       for c in report["checks"])
+    return f"status={report['status']} score={report['score']} error={report['error']} | {checks}"
+
+
+def assert_full_marks(report: dict[str, Any]) -> None:
+    assert report["status"] == "scored", describe(report)
+    assert report["score"] == pytest.approx(100.0), describe(report)
+
+
+def assert_loses_exactly(report: dict[str, Any], case: WrongCase) -> None:
+    """The named checks earn 0 points, every other check its maximum, and the score adds up."""
+    assert report["status"] == case.status, describe(report)
+    points = check_points(report)
+    unknown = set(case.fails) - set(points)
+    assert not unknown, f"expectations name checks the report lacks: {unknown}; {describe(report)}"
+    for name, (earned, maximum) in points.items():
+        expected = 0.0 if name in case.fails else maximum
+        assert earned == pytest.approx(expected), f"{name}: {describe(report)}"
+    lost = sum(points[name][1] for name in case.fails)
+    assert report["score"] == pytest.approx(100.0 - lost), describe(report)
+
+
+def run_public_tests(slug: str, submission: Path) -> subprocess.CompletedProcess[str]:
+    """Run the bundle's ``public_tests`` against ``submission`` (a folder or ``submission.py``)
+    in a subprocess, from a scratch working directory, the way a mentee would."""
+    tests = bundle_dir(slug) / "public_tests"
+    env = {**os.environ, "ARENA_SUBMISSION": str(Path(submission).resolve())}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tests),
+         "-c", os.devnull, str(tests)],
+        cwd=tests, env=env, capture_output=True, text=True, timeout=PUBLIC_TESTS_TIMEOUT_S,
+    )
+
+
+def assert_function_cases_cover_every_check(slug: str, hidden: Path, part: str) -> None:
+    """Every check of ``part`` has hidden and public cases; expected outputs stay out of inputs."""
+    raw = tomllib.loads((bundle_dir(slug) / "assignment.toml").read_text())
+    checks = next(p for p in raw["parts"] if p["name"] == part)["checks"]
+    for inputs_name, labels_name in (("inputs.npz", "labels.npz"), ("public.npz", "public_labels.npz")):
+        inputs, labels = load_arrays(hidden / part / inputs_name), load_arrays(hidden / part / labels_name)
+        assert not any("/out/" in key for key in inputs), "expected outputs leaked into inputs"
+        assert all("/out/" in key for key in labels), "inputs leaked into labels"
+        for check in checks:
+            cases = {key.split("/")[1] for key in inputs if key.startswith(check["name"] + "/")}
+            outs = {key.split("/")[1] for key in labels if key.startswith(check["name"] + "/")}
+            assert cases and cases == outs, f"{check['name']}: cases {cases}, outputs {outs}"
+
+
+def assert_same_arrays(first: Path, second: Path) -> None:
+    """Two builds of a recipe hold identical files and arrays."""
+    names = sorted(p.relative_to(first) for p in first.rglob("*.npz"))
+    assert names == sorted(p.relative_to(second) for p in second.rglob("*.npz"))
+    for name in names:
+        a, b = load_arrays(first / name), load_arrays(second / name)
+        assert a.keys() == b.keys(), name
+        for key in a:
+            assert a[key].dtype == b[key].dtype and (a[key] == b[key]).all(), f"{name}:{key}"

@@ -1,0 +1,99 @@
+"""Week 2 bundle: recipe, shipped training split, public tests, and real grading of its uploads."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from grader.bundle import load_bundle
+from tests.assignments.conftest import (
+    assert_full_marks, assert_function_cases_cover_every_check, assert_loses_exactly,
+    assert_same_arrays, build_hidden_data, bundle_dir, grade_bundle, load_arrays, load_recipe,
+    run_public_tests, wrong_params, zip_solution)
+
+SLUG = "week2-neural-nets"
+
+
+def test_the_bundle_is_valid_and_worth_100_points():
+    bundle = load_bundle(SLUG)
+    assert bundle.max_points == pytest.approx(100.0)
+    assert [(p.name, p.kind) for p in bundle.parts] == [("functions", "functions"), ("logreg", "model")]
+
+
+def test_the_recipe_is_deterministic_and_covers_every_check(tmp_path):
+    first = build_hidden_data(SLUG, tmp_path / "a")
+    assert_function_cases_cover_every_check(SLUG, first, "functions")
+    assert_same_arrays(first, build_hidden_data(SLUG, tmp_path / "b"))
+
+
+def test_every_softmax_case_holds_logits_in_the_hundreds(tmp_path):
+    inputs = load_arrays(build_hidden_data(SLUG, tmp_path) / "functions" / "inputs.npz")
+    for check in ("softmax", "cross_entropy", "cross_entropy_grad"):
+        logits = [v for k, v in inputs.items() if k.startswith(f"{check}/") and k.endswith("args/0")]
+        assert logits and all(np.abs(x).max() > 100 for x in logits), check
+
+
+def test_the_shipped_training_split_is_the_recipes_and_disjoint_from_the_hidden_one(tmp_path):
+    recipe = load_recipe(SLUG)
+    train_images, train_labels, hidden_images, _ = recipe.digits_split()
+    shipped = load_arrays(bundle_dir(SLUG) / "starter" / "digits_train.npz")
+    np.testing.assert_array_equal(shipped["images"], train_images)
+    np.testing.assert_array_equal(shipped["labels"], train_labels)
+    assert len(train_images) + len(hidden_images) == 1797
+    hidden = load_arrays(build_hidden_data(SLUG, tmp_path) / "logreg" / "inputs.npz")["images"]
+    assert hidden.shape == (len(hidden_images), 1, 8, 8) and hidden.dtype == np.float32
+    train_rows = {row.tobytes() for row in train_images.astype(np.float32)}
+    overlap = sum(row[0].tobytes() in train_rows for row in hidden)
+    assert overlap < 10, "the hidden split repeats training images"  # a few digits are identical
+
+
+def test_the_committed_solution_weights_reach_the_full_mark_on_the_hidden_split():
+    recipe = load_recipe(SLUG)
+    _, _, hidden_images, hidden_labels = recipe.digits_split()
+    sys.path.insert(0, str(bundle_dir(SLUG) / "solution"))
+    try:
+        import submission
+    finally:
+        sys.path.pop(0)
+    model = submission.build_logreg()
+    model.load_state_dict(load_file(str(bundle_dir(SLUG) / "solution" / "logreg.safetensors")))
+    with torch.no_grad():
+        predictions = model(torch.from_numpy(hidden_images).float()[:, None]).argmax(1).numpy()
+    accuracy = (predictions == hidden_labels).mean()
+    assert accuracy >= load_bundle(SLUG).parts[1].scoring.metric_full + 0.02, accuracy
+
+
+@pytest.mark.slow
+def test_train_py_reproduces_the_committed_weights(tmp_path):
+    solution = bundle_dir(SLUG) / "solution"
+    committed = load_file(str(solution / "logreg.safetensors"))
+    result = subprocess.run([sys.executable, str(solution / "train.py")], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    for name, tensor in load_file(str(solution / "logreg.safetensors")).items():
+        torch.testing.assert_close(tensor, committed[name], rtol=1e-4, atol=1e-5)
+
+
+def test_the_public_tests_pass_on_the_solution():
+    result = run_public_tests(SLUG, bundle_dir(SLUG) / "solution")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_public_tests_fail_on_the_starter():
+    result = run_public_tests(SLUG, bundle_dir(SLUG) / "starter")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "6 failed" in result.stdout, result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_the_solution_earns_full_marks():
+    assert_full_marks(grade_bundle(SLUG, zip_solution(bundle_dir(SLUG) / "solution")))
+
+
+@pytest.mark.parametrize("case", wrong_params(SLUG, pytest.mark.slow, pytest.mark.bwrap))
+def test_each_wrong_upload_loses_exactly_its_checks(case):
+    assert_loses_exactly(grade_bundle(SLUG, zip_solution(case.upload)), case)

@@ -1,0 +1,6 @@
+"""Threat 25: spin forever."""
+
+
+def add(a, b):
+    while True:
+        pass

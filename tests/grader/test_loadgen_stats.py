@@ -1,0 +1,43 @@
+"""The trusted timer's statistics: throughput, percentiles, spread, the repeat-vs-unique check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.loadgen import LoadgenResult, TimedQuery
+
+
+def result(latencies_ms: list[float], repeats_ms: list[float], batch: int = 10) -> LoadgenResult:
+    queries = [TimedQuery(np.arange(i * batch, (i + 1) * batch), int(ms * 1e6))
+               for i, ms in enumerate(latencies_ms)]
+    return LoadgenResult(queries=queries, outputs={},
+                         indices=np.concatenate([q.indices for q in queries]),
+                         repeat_latencies_ns=[int(ms * 1e6) for ms in repeats_ms], repeats=2)
+
+
+def test_throughput_is_images_over_the_time_of_the_timed_queries() -> None:
+    metrics = result([10.0] * 10, [10.0] * 4).metrics()
+    assert metrics["throughput_ips"] == pytest.approx(1000.0)
+    assert metrics["latency_p50_ms"] == pytest.approx(10.0)
+    assert metrics["throughput_cv"] == pytest.approx(0.0)
+    assert metrics["timed_queries"] == 10 and metrics["timed_images"] == 100
+
+
+def test_the_spread_compares_the_segments() -> None:
+    metrics = result([10.0] * 5 + [20.0] * 5, []).metrics()
+    assert metrics["throughput_cv"] == pytest.approx(1 / 3)
+    assert metrics["latency_p90_ms"] == pytest.approx(20.0)
+
+
+def test_repeats_answered_much_faster_mean_a_cache() -> None:
+    assert result([30.0] * 10, [0.2] * 4).caching_suspected
+
+
+def test_repeats_as_slow_as_new_inputs_are_fine() -> None:
+    assert not result([30.0] * 10, [29.0, 31.0, 30.0, 28.0]).caching_suspected
+
+
+def test_tiny_models_are_not_accused_over_noise() -> None:
+    # Both well under a millisecond: the difference is scheduling noise, not a cache.
+    assert not result([0.3] * 10, [0.1] * 4).caching_suspected

@@ -1,0 +1,82 @@
+"""The week 4 page: the reference comparison chart with the mentees' scored submissions on it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import make_submission
+from courses.models import Assignment, Week
+from django.test import Client
+from leaderboards.services import update_entry
+from submissions.models import Status
+
+WEEK4 = "/courses/deep-dive-cnns/weeks/4/"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+REFERENCE_POINTS = [
+    {
+        "label": "alexnet",
+        "family": "alexnet",
+        "accuracy": 0.91,
+        "macs": 40_000_000,
+        "params": 2_500_000,
+    },
+    {
+        "label": "resnet18",
+        "family": "resnet",
+        "accuracy": 0.95,
+        "macs": 150_000_000,
+        "params": 11_000_000,
+    },
+]
+
+
+@pytest.fixture
+def week4(assignment):  # type: ignore[no-untyped-def]
+    week = Week.objects.create(course=assignment.week.course, number=4, title="Compared")
+    return Assignment.objects.create(
+        week=week,
+        slug="week4-compare",
+        title="Compare",
+        kind="architecture",
+        bundle_dir=assignment.bundle_dir,
+    )
+
+
+@pytest.fixture
+def reference_results(settings, tmp_path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "comparison.json"
+    path.write_text(json.dumps({"dataset": "mnist-5k", "points": REFERENCE_POINTS}))
+    settings.ARENA_COMPARISON_RESULTS = path
+    return path
+
+
+def test_without_reference_results_the_page_says_how_to_make_them(week4, settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.ARENA_COMPARISON_RESULTS = tmp_path / "missing.json"
+    page = Client().get(WEEK4).content.decode()
+    assert "has not been run on this server yet" in page
+    assert Client().get(f"{WEEK4}comparison.png").status_code == 404
+
+
+def test_the_chart_places_mentees_points_over_the_references(  # type: ignore[no-untyped-def]
+    week4, reference_results, mentee_a, settings
+):
+    metrics = {"resnet": {"accuracy": 0.93, "macs": 150_000_000, "params": 11_000_000}}
+    make_submission(mentee_a, week4, status=Status.SCORED, score=80.0, report={"metrics": metrics})
+    update_entry(week4, mentee_a)
+    from portal.comparison import mentee_points
+
+    (point,) = mentee_points(week4.week, mentee_a)
+    assert (point.label, point.family, point.accuracy) == ("alice: resnet", "resnet", 0.93)
+
+    page = Client().get(WEEK4).content.decode()
+    assert f'src="{WEEK4}comparison.png"' in page
+    chart = Client().get(f"{WEEK4}comparison.png")
+    assert chart.status_code == 200 and chart["Content-Type"] == "image/png"
+    assert b"".join(chart.streaming_content).startswith(PNG_MAGIC)
+    cached = list((settings.ARENA_HOME / "cache" / "portal").glob("comparison-*.png"))
+    assert len(cached) == 1
+    # Drawn once: the second request is served from the cache.
+    stamp = cached[0].stat().st_mtime_ns
+    b"".join(Client().get(f"{WEEK4}comparison.png").streaming_content)
+    assert cached[0].stat().st_mtime_ns == stamp
