@@ -45,8 +45,12 @@ def _data_spec(bundle_dir: Path) -> tuple[str, Path, int, int]:
     recipe = bundle_dir / data.get("recipe", "recipe.py")
     if not recipe.is_file():
         raise HiddenDataError(f"{bundle_dir}: the recipe {recipe.name} does not exist")
-    return raw.get("slug", bundle_dir.name), recipe, int(data.get("version", 1)), \
-        int(data.get("seed", 0))
+    return (
+        raw.get("slug", bundle_dir.name),
+        recipe,
+        int(data.get("version", 1)),
+        int(data.get("seed", 0)),
+    )
 
 
 def hidden_dir_for(bundle_dir: Path) -> Path:
@@ -58,7 +62,7 @@ def hidden_dir_for(bundle_dir: Path) -> Path:
 def ensure_hidden(bundle_dir: Path) -> Path:
     """The folder of the bundle's hidden data, built now if it does not exist yet."""
     bundle_dir = Path(bundle_dir).resolve()
-    slug, recipe, version, seed = _data_spec(bundle_dir)
+    slug, recipe, _, seed = _data_spec(bundle_dir)
     target = hidden_dir_for(bundle_dir)
     if (target / MANIFEST).is_file():
         return target
@@ -73,12 +77,16 @@ def ensure_hidden(bundle_dir: Path) -> Path:
 def _build(slug: str, recipe: Path, seed: int, target: Path) -> None:
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        with tqdm(total=2, desc=f"hidden data for {slug}", unit="step", file=sys.stderr,
-                  leave=False) as progress:
+        with tqdm(
+            total=2, desc=f"hidden data for {slug}", unit="step", file=sys.stderr, leave=False
+        ) as progress:
             _run_recipe(recipe, scratch, seed)
             progress.update(1)
-            manifest = {str(p.relative_to(scratch)): sha256_file(p)
-                        for p in sorted(scratch.rglob("*")) if p.is_file()}
+            manifest = {
+                str(p.relative_to(scratch)): sha256_file(p)
+                for p in sorted(scratch.rglob("*"))
+                if p.is_file()
+            }
             if not manifest:
                 raise HiddenDataError(f"{recipe} wrote no files")
             (scratch / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))

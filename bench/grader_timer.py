@@ -31,9 +31,15 @@ from grader.sandbox import Limits, get_sandbox
 
 RESULTS = Path(__file__).resolve().parent / "results" / "grader_timer.json"
 IMAGES, SHAPE, BATCH, CLASSES = 1024, (1, 28, 28), 64, 10
-TIMING = Timing(batch_size=BATCH, warmup_queries=5, min_queries=32, min_duration_s=3.0,
-                repeats=5, query_timeout_s=30.0)
-MODEL_SOURCE = '''
+TIMING = Timing(
+    batch_size=BATCH,
+    warmup_queries=5,
+    min_queries=32,
+    min_duration_s=3.0,
+    repeats=5,
+    query_timeout_s=30.0,
+)
+MODEL_SOURCE = """
 import torch
 from torch import nn
 
@@ -46,7 +52,7 @@ def build_model():
     return nn.Sequential(*block(1, 16), *block(16, 16), nn.MaxPool2d(2), *block(16, 32),
                          *block(32, 32), nn.MaxPool2d(2), *block(32, 64),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
-'''
+"""
 
 
 def make_submission(folder: Path) -> torch.nn.Module:
@@ -65,8 +71,8 @@ def make_submission(folder: Path) -> torch.nn.Module:
 
 def in_process_ips(model: torch.nn.Module, images: np.ndarray, queries: int) -> float:
     """The same closed loop without the grader: one batch at a time, timed per batch."""
-    batches = [images[i:i + BATCH] for i in range(0, len(images), BATCH)]
-    for batch in batches[:TIMING.warmup_queries]:
+    batches = [images[i : i + BATCH] for i in range(0, len(images), BATCH)]
+    for batch in batches[: TIMING.warmup_queries]:
         with torch.inference_mode():
             model(torch.from_numpy(batch))
     total_ns, count = 0, 0
@@ -80,18 +86,31 @@ def in_process_ips(model: torch.nn.Module, images: np.ndarray, queries: int) -> 
     return count / (total_ns / 1e9)
 
 
-def graded_ips(sandbox_name: str, submission: Path, images: np.ndarray,
-               threads: int) -> dict[str, float]:
+def graded_ips(
+    sandbox_name: str, submission: Path, images: np.ndarray, threads: int
+) -> dict[str, float]:
     outputs = (OutputSpec("logits", (CLASSES,)),)
-    config = StageConfig(name="hidden", submission=submission,
-                         limits=Limits(wall_seconds=300, cpu_seconds=1200, memory_mb=4096),
-                         sandbox=get_sandbox(sandbox_name), threads=threads,
-                         in_bytes=input_bytes(TIMING, SHAPE), out_bytes=output_bytes(TIMING,
-                                                                                     outputs))
+    config = StageConfig(
+        name="hidden",
+        submission=submission,
+        limits=Limits(wall_seconds=300, cpu_seconds=1200, memory_mb=4096),
+        sandbox=get_sandbox(sandbox_name),
+        threads=threads,
+        in_bytes=input_bytes(TIMING, SHAPE),
+        out_bytes=output_bytes(TIMING, outputs),
+    )
 
     def body(session):
-        session.request({"op": "load", "entry": "submission.py", "builder": "build_model",
-                         "weights": "model.safetensors"}, what="load", timeout=120)
+        session.request(
+            {
+                "op": "load",
+                "entry": "submission.py",
+                "builder": "build_model",
+                "weights": "model.safetensors",
+            },
+            what="load",
+            timeout=120,
+        )
         return LoadGenerator(session, outputs, TIMING, seed=1).run(images).metrics()
 
     outcome = run_stage(config, body)
@@ -126,10 +145,19 @@ def report(args: argparse.Namespace, runs: list[dict]) -> None:
     ratios = [g / p for g, p in zip(graded, plain)]
     cv = statistics.pstdev(graded) / statistics.mean(graded)
     result = {
-        "machine": {"platform": platform.platform(), "cpus": torch.get_num_threads(),
-                    "torch": torch.__version__},
-        "setup": {"sandbox": args.sandbox, "threads": args.threads, "batch": BATCH,
-                  "images": IMAGES, "input_shape": SHAPE, "regrades": args.regrades},
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": torch.get_num_threads(),
+            "torch": torch.__version__,
+        },
+        "setup": {
+            "sandbox": args.sandbox,
+            "threads": args.threads,
+            "batch": BATCH,
+            "images": IMAGES,
+            "input_shape": SHAPE,
+            "regrades": args.regrades,
+        },
         "overhead_ratio_median": statistics.median(ratios),
         "overhead_ratio_goal": 0.95,
         "throughput_cv": cv,
@@ -138,12 +166,16 @@ def report(args: argparse.Namespace, runs: list[dict]) -> None:
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
-    print(f"{'run':>4} {'graded img/s':>13} {'in-process img/s':>17} {'ratio':>6} "
-          f"{'p50 ms':>7} {'p90 ms':>7}")
+    print(
+        f"{'run':>4} {'graded img/s':>13} {'in-process img/s':>17} {'ratio':>6} "
+        f"{'p50 ms':>7} {'p90 ms':>7}"
+    )
     for i, (run, ratio) in enumerate(zip(runs, ratios), 1):
         g = run["graded"]
-        print(f"{i:>4} {g['throughput_ips']:>13.1f} {run['in_process_ips']:>17.1f} "
-              f"{ratio:>6.3f} {g['latency_p50_ms']:>7.2f} {g['latency_p90_ms']:>7.2f}")
+        print(
+            f"{i:>4} {g['throughput_ips']:>13.1f} {run['in_process_ips']:>17.1f} "
+            f"{ratio:>6.3f} {g['latency_p50_ms']:>7.2f} {g['latency_p90_ms']:>7.2f}"
+        )
     print(f"(1) overhead ratio, median: {statistics.median(ratios):.3f} (goal >= 0.95)")
     print(f"(3) throughput CV over {len(runs)} regrades: {cv * 100:.2f}% (goal < 3%)")
     print(f"wrote {RESULTS}")

@@ -14,11 +14,23 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "grade": "grader.grade", "GradeOptions": "grader.grade", "Report": "grader.report",
-    "parse_report_json": "grader.report", "list_bundles": "grader.bundle",
-    "load_bundle": "grader.bundle", "Bundle": "grader.bundle",
+    "grade": "grader.grade",
+    "GradeOptions": "grader.grade",
+    "Report": "grader.report",
+    "parse_report_json": "grader.report",
+    "list_bundles": "grader.bundle",
+    "load_bundle": "grader.bundle",
+    "Bundle": "grader.bundle",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Bundle",
+    "GradeOptions",
+    "Report",
+    "grade",
+    "list_bundles",
+    "load_bundle",
+    "parse_report_json",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -17,8 +17,15 @@ from grader.errors import GraderError
 PART_KINDS = ("functions", "model", "train", "architecture")
 SCORING_METRICS = ("accuracy", "top5_accuracy", "loc_accuracy", "mean_iou")
 LIMIT_KEYS = (
-    "wall_seconds", "cpu_seconds", "memory_mb", "pids", "scratch_mb", "shm_mb",
-    "output_bytes", "file_size_mb", "open_files",
+    "wall_seconds",
+    "cpu_seconds",
+    "memory_mb",
+    "pids",
+    "scratch_mb",
+    "shm_mb",
+    "output_bytes",
+    "file_size_mb",
+    "open_files",
 )
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,7 +46,7 @@ class Check:
     atol: float = 1e-6
     arg_type: str = "torch"
     kwargs: dict[str, Any] = field(default_factory=dict)
-    reference: str = ""         # architecture kind: the reference_models name (default: function)
+    reference: str = ""  # architecture kind: the reference_models name (default: function)
 
 
 @dataclass(frozen=True)
@@ -152,9 +159,11 @@ def resolve_bundle_dir(slug_or_dir: str | Path) -> Path:
     if (candidate / "assignment.toml").is_file():
         return candidate.resolve()
     by_slug = assignments_root() / str(slug_or_dir)
-    if isinstance(slug_or_dir, str) and "/" not in slug_or_dir and (
-        by_slug / "assignment.toml"
-    ).is_file():
+    if (
+        isinstance(slug_or_dir, str)
+        and "/" not in slug_or_dir
+        and (by_slug / "assignment.toml").is_file()
+    ):
         return by_slug
     raise BundleError(f"no assignment bundle named {str(slug_or_dir)!r} (looked in {by_slug})")
 
@@ -274,8 +283,10 @@ class _Reader:
         name = self.get(raw, "name", str, where)
         if not name.replace("-", "_").isidentifier():
             raise self.fail(where, f"name {name!r} must be a simple word (letters, digits, _ -)")
-        checks = tuple(self.check(c, f"{where} check #{i + 1}", kind)
-                       for i, c in enumerate(self.get(raw, "checks", list, where, [])))
+        checks = tuple(
+            self.check(c, f"{where} check #{i + 1}", kind)
+            for i, c in enumerate(self.get(raw, "checks", list, where, []))
+        )
         scoring_raw = self.get(raw, "scoring", dict, where, None)
         part = Part(
             name=name,
@@ -298,16 +309,16 @@ class _Reader:
     def validate_part(self, part: Part, where: str) -> None:
         if part.kind in ("functions", "architecture") and not part.checks:
             raise self.fail(where, f"a {part.kind} part needs at least one [[parts.checks]]")
-        if part.kind in ("model", "train", "architecture"):
-            if len(part.input_shape) != 3 or min(part.input_shape) <= 0:
-                raise self.fail(where, "input_shape must be [C, H, W] with positive sizes")
+        needs_shape = part.kind in ("model", "train", "architecture")
+        if needs_shape and (len(part.input_shape) != 3 or min(part.input_shape) <= 0):
+            raise self.fail(where, "input_shape must be [C, H, W] with positive sizes")
         if part.kind in ("model", "train"):
             if not part.outputs:
                 raise self.fail(where, "outputs must declare at least one output")
             if part.scoring is None:
                 raise self.fail(where, f"a {part.kind} part needs [parts.scoring]")
             if part.kind == "model" and not part.weights:
-                raise self.fail(where, "a model part needs weights = \"<file in the upload>\"")
+                raise self.fail(where, 'a model part needs weights = "<file in the upload>"')
         if part.kind == "train" and part.builder == "build_model" and part.budget.seconds <= 0:
             raise self.fail(where, "[parts.budget] seconds must be positive")
 

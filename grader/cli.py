@@ -38,13 +38,21 @@ def build_parser() -> argparse.ArgumentParser:
     grading = commands.add_parser("grade", help="grade one submission")
     grading.add_argument("--assignment", required=True, help="a slug or a bundle folder")
     grading.add_argument("--submission", required=True, type=Path)
-    grading.add_argument("--sandbox", choices=SANDBOXES,
-                         default=os.environ.get("ARENA_SANDBOX", "auto") or "auto")
-    grading.add_argument("--gpus", default=os.environ.get("ARENA_GPUS", "none") or "none",
-                         type=gpus_option, help="all, none or a device number")
+    grading.add_argument(
+        "--sandbox", choices=SANDBOXES, default=os.environ.get("ARENA_SANDBOX", "auto") or "auto"
+    )
+    grading.add_argument(
+        "--gpus",
+        default=os.environ.get("ARENA_GPUS", "none") or "none",
+        type=gpus_option,
+        help="all, none or a device number",
+    )
     grading.add_argument("--json", action="store_true")
-    grading.add_argument("--show-hidden-logs", action="store_true",
-                         help="mentors only: include the hidden stages' output")
+    grading.add_argument(
+        "--show-hidden-logs",
+        action="store_true",
+        help="mentors only: include the hidden stages' output",
+    )
     grading.set_defaults(handler=run_grade)
     return parser
 
@@ -58,8 +66,14 @@ def gpus_option(value: str) -> str:
 def run_list(args: argparse.Namespace) -> int:
     bundles = list_bundles()
     if args.json:
-        print(json.dumps([{"slug": b.slug, "week": b.week, "title": b.title, "kind": b.kind}
-                          for b in bundles]))
+        print(
+            json.dumps(
+                [
+                    {"slug": b.slug, "week": b.week, "title": b.title, "kind": b.kind}
+                    for b in bundles
+                ]
+            )
+        )
     else:
         for b in bundles:
             print(f"week {b.week:<3} {b.slug:<32} {b.kind:<13} {b.title}")
@@ -73,25 +87,31 @@ def run_grade(args: argparse.Namespace) -> int:
         raise GraderError(f"ARENA_SANDBOX must be one of {SANDBOXES}", permanent=True)
     if not args.submission.exists():
         raise GraderError(f"no such submission: {args.submission}", permanent=True)
-    options = GradeOptions(sandbox=args.sandbox, gpus=args.gpus,
-                           show_hidden_logs=args.show_hidden_logs)
+    options = GradeOptions(
+        sandbox=args.sandbox, gpus=args.gpus, show_hidden_logs=args.show_hidden_logs
+    )
     report = grade(args.assignment, args.submission, options)
     print(report.to_json() if args.json else summary(report))
     return 0
 
 
 def summary(report: Report) -> str:
-    lines = [f"status: {report.status}"
-             + (f"   score: {report.score:.2f} / 100" if report.score is not None else "")]
+    lines = [
+        f"status: {report.status}"
+        + (f"   score: {report.score:.2f} / 100" if report.score is not None else "")
+    ]
     if report.error:
         lines.append(f"error ({report.error.kind}): {report.error.message}")
     for check in report.checks:
         mark = "PASS" if check.passed else "FAIL"
-        lines.append(f"  [{mark}] {check.name:<28} {check.points:6.2f} / {check.max_points:<6g}"
-                     f" {check.message}")
+        lines.append(
+            f"  [{mark}] {check.name:<28} {check.points:6.2f} / {check.max_points:<6g}"
+            f" {check.message}"
+        )
     for key, value in report.metrics.items():
-        lines.append(f"  {key:<20} {value:.4g}" if isinstance(value, float)
-                     else f"  {key:<20} {value}")
+        lines.append(
+            f"  {key:<20} {value:.4g}" if isinstance(value, float) else f"  {key:<20} {value}"
+        )
     timings = ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items())
     lines.append(f"timings: {timings}")
     if report.logs:

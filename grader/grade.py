@@ -41,13 +41,14 @@ SEVERITY = {"scored": 0, "failed": 1, "error": 2, "rejected": 3}
 
 @dataclass(frozen=True)
 class GradeOptions:
-    sandbox: str = "auto"             # auto | docker | bwrap | none
-    gpus: str = "none"                # none | all | N
-    show_hidden_logs: bool = False    # mentors only: hidden-stage logs in the report
+    sandbox: str = "auto"  # auto | docker | bwrap | none
+    gpus: str = "none"  # none | all | N
+    show_hidden_logs: bool = False  # mentors only: hidden-stage logs in the report
 
 
-def grade(assignment: str | Path, submission: Path,
-          options: GradeOptions = GradeOptions()) -> Report:
+def grade(
+    assignment: str | Path, submission: Path, options: GradeOptions = GradeOptions()
+) -> Report:
     started = time.monotonic()
     bundle = load_bundle(assignment)
     with tempfile.TemporaryDirectory(prefix="arena-grade-") as work_name:
@@ -79,8 +80,12 @@ def _grade_in(bundle: Bundle, submission: Path, options: GradeOptions, work: Pat
 def _intake(bundle: Bundle, submission: Path, work: Path) -> Path:
     if submission.is_dir():  # a mentor's folder (solution/, wrong/...): zipped like an upload
         submission = _zip_folder(submission, work / "upload.zip")
-    return unpack_submission(submission, work / "submission", entry=bundle.entry,
-                             max_upload_bytes=int(bundle.max_upload_mb * 1024 * 1024))
+    return unpack_submission(
+        submission,
+        work / "submission",
+        entry=bundle.entry,
+        max_upload_bytes=int(bundle.max_upload_mb * 1024 * 1024),
+    )
 
 
 def _zip_folder(folder: Path, target: Path) -> Path:
@@ -91,15 +96,28 @@ def _zip_folder(folder: Path, target: Path) -> Path:
     return target
 
 
-def _run_parts(bundle: Bundle, unpacked: Path, hidden: Path, sandbox: Sandbox,
-               options: GradeOptions, work: Path) -> Report:
+def _run_parts(
+    bundle: Bundle,
+    unpacked: Path,
+    hidden: Path,
+    sandbox: Sandbox,
+    options: GradeOptions,
+    work: Path,
+) -> Report:
     limits = Limits().merged(bundle.limits)
     report = Report("scored")
     logs: list[str] = []
     for part in bundle.parts:
-        ctx = PartContext(bundle=bundle, part=part, submission=unpacked,
-                          hidden=hidden / part.name, sandbox=sandbox, limits=limits,
-                          gpus=options.gpus, work=work / "parts")
+        ctx = PartContext(
+            bundle=bundle,
+            part=part,
+            submission=unpacked,
+            hidden=hidden / part.name,
+            sandbox=sandbox,
+            limits=limits,
+            gpus=options.gpus,
+            work=work / "parts",
+        )
         (work / "parts").mkdir(exist_ok=True)
         result = _run_part(ctx)
         report.checks.extend(result.checks)
@@ -126,9 +144,11 @@ def _run_part(ctx: PartContext) -> PartResult:
         result = PartResult(failure=failure)
     if result.failure is not None:
         graded = {c.name for c in result.checks}
-        result.checks += [CheckResult(c.name, False, 0.0, c.points, "not graded: "
-                                      + result.failure.message)
-                          for c in _expected_checks(ctx) if c.name not in graded]
+        result.checks += [
+            CheckResult(c.name, False, 0.0, c.points, "not graded: " + result.failure.message)
+            for c in _expected_checks(ctx)
+            if c.name not in graded
+        ]
     return result
 
 
@@ -137,11 +157,13 @@ def _expected_checks(ctx: PartContext) -> list[CheckResult]:
     part = ctx.part
     checks = [CheckResult(c.name, False, 0.0, c.points) for c in part.checks]
     if part.scoring is not None:
-        checks.append(CheckResult(f"{part.name}/{part.scoring.metric}", False, 0.0,
-                                  part.scoring.accuracy_points))
+        checks.append(
+            CheckResult(
+                f"{part.name}/{part.scoring.metric}", False, 0.0, part.scoring.accuracy_points
+            )
+        )
         if part.scoring.speed_points > 0:
-            checks.append(CheckResult(f"{part.name}/speed", False, 0.0,
-                                      part.scoring.speed_points))
+            checks.append(CheckResult(f"{part.name}/speed", False, 0.0, part.scoring.speed_points))
     return checks
 
 
@@ -149,4 +171,3 @@ def _record_failure(report: Report, failure: StageFailure) -> None:
     if SEVERITY[failure.status] > SEVERITY[report.status]:
         report.status = failure.status
         report.error = ReportError(failure.kind, failure.message)
-

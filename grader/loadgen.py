@@ -1,9 +1,8 @@
 """The trusted timer: the trusted side is the load generator, like MLPerf's LoadGen.
 
 For each query the batch is written into shared memory, then ``time.perf_counter_ns()`` is
-stamped here, "go" is sent, and the clock stops once the answer has been copied out of
-shared memory. The sandbox's
-clock is never read (threat 30). Inputs of later queries are not in shared memory yet
+stamped here, "go" is sent, and the clock stops once the answer has been copied out of shared
+memory. The sandbox's clock is never read (threat 30). Inputs of later queries are not in shared memory yet
 (threat 31). Warm-up queries use synthetic inputs and are not counted. Every timed query holds
 distinct inputs: the hidden set once, then, if the minimum query count or duration is not yet
 reached, reshuffled copies with a tiny perturbation, so no two timed inputs are equal bit for
@@ -25,22 +24,22 @@ from grader.parts.stage import Session
 from grader.protocol import ShapeMismatch
 
 REPEAT_QUERIES = 4
-CACHE_RATIO = 0.5            # repeats answered in under half the unique latency: a cache
+CACHE_RATIO = 0.5  # repeats answered in under half the unique latency: a cache
 CACHE_MIN_GAIN_NS = 1_000_000
-PERTURBATION = 1e-4          # relative to the data's spread: invisible to a model, not to a hash
+PERTURBATION = 1e-4  # relative to the data's spread: invisible to a model, not to a hash
 
 
 @dataclass
 class TimedQuery:
-    indices: np.ndarray      # rows of the hidden set in this batch
+    indices: np.ndarray  # rows of the hidden set in this batch
     latency_ns: int
 
 
 @dataclass
 class LoadgenResult:
     queries: list[TimedQuery]
-    outputs: dict[str, np.ndarray]          # per output: rows of every timed query, in order
-    indices: np.ndarray                     # the hidden-set row of each of those rows
+    outputs: dict[str, np.ndarray]  # per output: rows of every timed query, in order
+    indices: np.ndarray  # the hidden-set row of each of those rows
     repeat_latencies_ns: list[int] = field(default_factory=list)
     repeats: int = 5
 
@@ -63,8 +62,11 @@ class LoadgenResult:
     def metrics(self) -> dict[str, float]:
         latencies_ms = np.array([q.latency_ns for q in self.queries]) / 1e6
         segments = [s for s in np.array_split(np.arange(len(self.queries)), self.repeats) if s.size]
-        seg_ips = [sum(self.queries[i].indices.size for i in s)
-                   / (sum(self.queries[i].latency_ns for i in s) / 1e9) for s in segments]
+        seg_ips = [
+            sum(self.queries[i].indices.size for i in s)
+            / (sum(self.queries[i].latency_ns for i in s) / 1e9)
+            for s in segments
+        ]
         seg_p50 = [float(np.median(latencies_ms[s])) for s in segments]
         return {
             "throughput_ips": self.images / self.total_s,
@@ -87,8 +89,9 @@ def output_bytes(timing: Timing, outputs: tuple[OutputSpec, ...]) -> int:
 
 
 class LoadGenerator:
-    def __init__(self, session: Session, outputs: tuple[OutputSpec, ...], timing: Timing,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, session: Session, outputs: tuple[OutputSpec, ...], timing: Timing, seed: int = 0
+    ) -> None:
         self.session = session
         self.outputs = outputs
         self.timing = timing
@@ -119,18 +122,21 @@ class LoadGenerator:
         result.repeat_latencies_ns = self.repeat_check(images, queries)
         return result
 
-    def schedule(self, n: int, started: float,
-                 count: Callable[[], int]) -> Iterator[tuple[np.ndarray, int]]:
+    def schedule(
+        self, n: int, started: float, count: Callable[[], int]
+    ) -> Iterator[tuple[np.ndarray, int]]:
         """Row indices of each timed batch with its pass number (pass 0: the set as it is)."""
         size = self.timing.batch_size
         pass_number = 0
         while True:
             order = np.arange(n) if pass_number == 0 else self.rng.permutation(n)
             for start in range(0, n, size):
-                yield order[start:start + size], pass_number
+                yield order[start : start + size], pass_number
             pass_number += 1
-            if (count() >= self.timing.min_queries
-                    and time.monotonic() - started >= self.timing.min_duration_s):
+            if (
+                count() >= self.timing.min_queries
+                and time.monotonic() - started >= self.timing.min_duration_s
+            ):
                 return
 
     def warm_up(self, images: np.ndarray) -> None:
@@ -153,14 +159,15 @@ class LoadGenerator:
             raise ShapeMismatch((len(reply.tensors),), (len(self.outputs),))
         # The answer is what shared memory holds when it is copied out, and the clock stops
         # only after that copy: work finished after the reply cannot count (threat 33).
-        answers = [self.session.get(reply, i, (len(batch),) + o.shape)
-                   for i, o in enumerate(self.outputs)]
+        answers = [
+            self.session.get(reply, i, (len(batch),) + o.shape) for i, o in enumerate(self.outputs)
+        ]
         return time.perf_counter_ns() - begin, answers
 
     def repeat_check(self, images: np.ndarray, queries: list[TimedQuery]) -> list[int]:
         """Resend a few first-pass batches exactly; their latencies are compared with the rest."""
         first_pass = queries[: -(-len(images) // self.timing.batch_size)]
-        picks = self.rng.choice(len(first_pass), size=min(REPEAT_QUERIES, len(first_pass)),
-                                replace=False)
+        picks = self.rng.choice(
+            len(first_pass), size=min(REPEAT_QUERIES, len(first_pass)), replace=False
+        )
         return [self.query(images[first_pass[i].indices])[0] for i in picks]
-

@@ -37,8 +37,9 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, 
     return metrics
 
 
-def localization_metrics(logits: np.ndarray, labels: np.ndarray, boxes: np.ndarray,
-                         true_boxes: np.ndarray) -> dict[str, float]:
+def localization_metrics(
+    logits: np.ndarray, labels: np.ndarray, boxes: np.ndarray, true_boxes: np.ndarray
+) -> dict[str, float]:
     """ILSVRC localization: the class right and IoU at least 0.5; plus the mean IoU."""
     iou = box_iou(boxes.astype(np.float64), true_boxes.astype(np.float64))
     right = np.argmax(logits, axis=1) == labels
@@ -50,13 +51,14 @@ def localization_metrics(logits: np.ndarray, labels: np.ndarray, boxes: np.ndarr
 
 def params_from_shapes(table: np.ndarray) -> int:
     """The parameter count from a shapes table (rows: ndim, then sizes)."""
-    return int(sum(int(np.prod(row[1:1 + int(row[0])], dtype=np.int64)) for row in table))
+    return int(sum(int(np.prod(row[1 : 1 + int(row[0])], dtype=np.int64)) for row in table))
 
 
 def plausible_macs(claim: int, table: np.ndarray, input_shape: tuple[int, ...]) -> bool:
     """Whether a MACs claim fits the weights: every matrix or kernel weight is used at least
     once per example, and at most once per input pixel (times a generous factor)."""
-    weights = sum(int(np.prod(row[1:1 + int(row[0])], dtype=np.int64))
-                  for row in table if int(row[0]) >= 2)
+    weights = sum(
+        int(np.prod(row[1 : 1 + int(row[0])], dtype=np.int64)) for row in table if int(row[0]) >= 2
+    )
     pixels = int(np.prod(input_shape[1:])) if len(input_shape) >= 2 else 1
     return weights <= claim <= max(weights, 1) * pixels * 16

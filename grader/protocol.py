@@ -13,9 +13,10 @@ import os
 import select
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -130,8 +131,9 @@ class Channel:
             if ready:
                 self.conn, _ = self.listener.accept()
         self.listener.close()  # one connection only: mentee code cannot open a second one
-        reply = self.read_reply(expected_seq=0, window=(0, 0), deadline=deadline,
-                                msg_type=wire.HELLO)
+        reply = self.read_reply(
+            expected_seq=0, window=(0, 0), deadline=deadline, msg_type=wire.HELLO
+        )
         if not reply.ok:
             raise ProtocolViolation("the harness did not say hello")
 
@@ -145,11 +147,16 @@ class Channel:
             raise ValueError(f"{array.nbytes} bytes do not fit shm at offset {offset}")
         view = np.frombuffer(self.shm, dtype=array.dtype, count=array.size, offset=offset)
         view[...] = array.reshape(-1)
-        return {"dtype": wire.DTYPE_CODES[array.dtype], "shape": list(array.shape),
-                "offset": offset, "nbytes": array.nbytes}
+        return {
+            "dtype": wire.DTYPE_CODES[array.dtype],
+            "shape": list(array.shape),
+            "offset": offset,
+            "nbytes": array.nbytes,
+        }
 
-    def read_array(self, ref: TensorRef, expected_shape: tuple[int, ...] | None = None,
-                   *, finite: bool = True) -> np.ndarray:
+    def read_array(
+        self, ref: TensorRef, expected_shape: tuple[int, ...] | None = None, *, finite: bool = True
+    ) -> np.ndarray:
         """A private copy of a reply tensor, checked for shape and finiteness."""
         if expected_shape is not None and ref.shape != tuple(expected_shape):
             raise ShapeMismatch(ref.shape, tuple(expected_shape))
@@ -169,23 +176,27 @@ class Channel:
         assert self.conn is not None, "accept() first"
         self.seq += 1
         try:
-            wire.send_request(self.conn, {**payload, "seq": self.seq, "out_offset": window[0],
-                                          "out_capacity": window[1]})
+            wire.send_request(
+                self.conn,
+                {**payload, "seq": self.seq, "out_offset": window[0], "out_capacity": window[1]},
+            )
         except OSError as exc:
             raise ChannelClosed(f"channel broke: {exc.strerror}") from None
 
     def receive(self, *, window: tuple[int, int], timeout: float) -> Reply:
         return self.read_reply(self.seq, window, time.monotonic() + timeout, wire.RESULT)
 
-    def read_reply(self, expected_seq: int, window: tuple[int, int], deadline: float,
-                   msg_type: int) -> Reply:
+    def read_reply(
+        self, expected_seq: int, window: tuple[int, int], deadline: float, msg_type: int
+    ) -> Reply:
         header = self._recv(wire.HEADER.size, deadline)
         kind, status, n_tensors, msg_len, seq = parse_header(header)
         if kind != msg_type or seq != expected_seq:
             raise ProtocolViolation("reply out of sequence")
         message = self._recv(msg_len, deadline).decode("utf-8", "replace") if msg_len else ""
-        tensors = tuple(parse_tensor(self._recv(wire.TENSOR.size, deadline), window)
-                        for _ in range(n_tensors))
+        tensors = tuple(
+            parse_tensor(self._recv(wire.TENSOR.size, deadline), window) for _ in range(n_tensors)
+        )
         return Reply(status, _printable(message), tensors)
 
     def _recv(self, size: int, deadline: float) -> bytes:

@@ -13,9 +13,26 @@ from typing import Any
 
 STATUSES = ("scored", "failed", "error", "rejected")
 ERROR_KINDS = (
-    "timeout", "memory", "output_limit", "interface", "invalid_archive", "syntax", "nan_output",
-    "shape", "forbidden", "sandbox", "crash", "too_large", "zip_bomb", "path_traversal",
-    "too_many_files", "unsupported_format", "missing_entry", "protocol", "bundle", "internal",
+    "timeout",
+    "memory",
+    "output_limit",
+    "interface",
+    "invalid_archive",
+    "syntax",
+    "nan_output",
+    "shape",
+    "forbidden",
+    "sandbox",
+    "crash",
+    "too_large",
+    "zip_bomb",
+    "path_traversal",
+    "too_many_files",
+    "unsupported_format",
+    "missing_entry",
+    "protocol",
+    "bundle",
+    "internal",
 )
 LOG_CAP_BYTES = 16_384
 MESSAGE_CAP_CHARS = 500
@@ -75,7 +92,7 @@ class Report:
         return json.dumps(self.to_dict(), allow_nan=False)
 
 
-def _json_number(value: float | int) -> float | int | None:
+def _json_number(value: float) -> float | int | None:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, int):
@@ -171,6 +188,8 @@ def _validate_error(error: Any, status: str) -> None:
         return
     _require(isinstance(error, dict) and set(error) == {"kind", "message"}, "bad error object")
     kind, message = error["kind"], error["message"]
-    _require(isinstance(kind, str) and kind.replace("_", "").isalnum() and len(kind) <= 40,
-             "error kind must be a short word")
+    _require(
+        isinstance(kind, str) and kind.replace("_", "").isalnum() and len(kind) <= 40,
+        "error kind must be a short word",
+    )
     _require(isinstance(message, str) and len(message) <= MESSAGE_CAP_CHARS, "bad error message")

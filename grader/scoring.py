@@ -46,21 +46,30 @@ def speed_check(
     ips = float(metrics.get("throughput_ips", 0.0))
     name = f"{prefix}speed"
     if accuracy < scoring.accuracy_floor:
-        message = (f"speed counts only at {scoring.metric} >= {scoring.accuracy_floor:g}; "
-                   f"this model reached {accuracy:.4f}")
+        message = (
+            f"speed counts only at {scoring.metric} >= {scoring.accuracy_floor:g}; "
+            f"this model reached {accuracy:.4f}"
+        )
         return CheckResult(name, False, 0.0, scoring.speed_points, message)
     if not speed_valid:
         return CheckResult(name, False, 0.0, scoring.speed_points, why)
     fraction = log_fraction(ips, scoring.ips_zero, scoring.ips_full)
-    message = (f"{ips:.1f} images/s (zero at {scoring.ips_zero:g}, "
-               f"full at {scoring.ips_full:g}, log scale)")
-    return CheckResult(name, fraction > 0.0, fraction * scoring.speed_points,
-                       scoring.speed_points, message)
+    message = (
+        f"{ips:.1f} images/s (zero at {scoring.ips_zero:g}, "
+        f"full at {scoring.ips_full:g}, log scale)"
+    )
+    return CheckResult(
+        name, fraction > 0.0, fraction * scoring.speed_points, scoring.speed_points, message
+    )
 
 
 def metric_checks(
-    scoring: Scoring, metrics: dict[str, float], prefix: str = "", *,
-    speed_valid: bool = True, why: str = "",
+    scoring: Scoring,
+    metrics: dict[str, float],
+    prefix: str = "",
+    *,
+    speed_valid: bool = True,
+    why: str = "",
 ) -> list[CheckResult]:
     checks = [accuracy_check(scoring, metrics, prefix)]
     if scoring.speed_points > 0:

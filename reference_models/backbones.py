@@ -197,19 +197,24 @@ def import_torchvision(path: Path, name: str | None = None) -> Path:
 
 def pretrain(architecture: str, dataset: str, epochs: int | None = None,
              input_size: int | None = None, progress: bool = True) -> Path:
-    """Pretrain ``architecture`` on a course data set into ``var/weights/<arch>_<dataset>``."""
-    from reference_models.training.config import TrainConfig, load_recipe
+    """Pretrain ``architecture`` on a course data set into ``var/weights/<arch>_<dataset>``.
+
+    The recipe ``<dataset>-<architecture>`` (if there is one) gives the settings and builder
+    arguments; otherwise a generic SGD recipe is used.
+    """
+    from reference_models.training.config import TrainConfig, list_recipes, load_recipe
     from reference_models.training.data import load_dataset
     from reference_models.training.run import train_model
 
     recipe_name = f"{dataset}-{architecture}"
-    try:
-        config = load_recipe(recipe_name).train
-    except FileNotFoundError:
-        config = TrainConfig(epochs=10, lr=0.05, augment_shift=2)
+    config, model_kwargs = TrainConfig(epochs=10, lr=0.05, augment_shift=2), {}
+    if recipe_name in list_recipes():
+        recipe = load_recipe(recipe_name)
+        config, model_kwargs = recipe.train, recipe.model_kwargs
+        input_size = input_size or recipe.input_size
     config = config.replace(progress=progress, **({"epochs": epochs} if epochs else {}))
     train_data, test_data = load_dataset(dataset)
     target = weights_path(f"{architecture}_{dataset}")
-    train_model(architecture, train_data, test_data, config, input_size,
+    train_model(architecture, train_data, test_data, config, input_size, model_kwargs,
                 checkpoint=target, extra={"pretrained_for": "week 5 fine-tuning"})
     return target

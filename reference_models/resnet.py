@@ -4,6 +4,8 @@ bottleneck blocks (stride on the 3x3 convolution, "ResNet v1.5", as torchvision)
 At ImageNet size each variant is exactly its ``torchvision.models.resnet*`` counterpart
 (ResNet-18: 11,689,512 parameters; ResNet-50: 25,557,032). The small-input layout replaces the
 7x7 stride-2 stem and its max pooling with one 3x3 stride-1 convolution (the CIFAR form).
+``width`` (channels of the first stage, 64 in the paper) gives the thin variants that train on
+a laptop CPU; every stage keeps the paper's doubling.
 """
 
 from __future__ import annotations
@@ -82,24 +84,27 @@ class ResNet(nn.Module):
         in_channels: int = 3,
         small_input: bool = False,
         zero_init_residual: bool = False,
+        width: int = 64,
     ) -> None:
         super().__init__()
-        self.inplanes = 64
+        self.inplanes = width
         if small_input:
-            self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=3, stride=1, padding=1, bias=False)
+            self.conv1 = nn.Conv2d(in_channels, width, kernel_size=3, stride=1, padding=1,
+                                   bias=False)
         else:
-            self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
+            self.conv1 = nn.Conv2d(in_channels, width, kernel_size=7, stride=2, padding=3,
+                                   bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool: nn.Module = (
             nn.Identity() if small_input else nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
         )
-        self.layer1 = self._make_layer(block, 64, layers[0])
-        self.layer2 = self._make_layer(block, 128, layers[1], stride=2)
-        self.layer3 = self._make_layer(block, 256, layers[2], stride=2)
-        self.layer4 = self._make_layer(block, 512, layers[3], stride=2)
+        self.layer1 = self._make_layer(block, width, layers[0])
+        self.layer2 = self._make_layer(block, 2 * width, layers[1], stride=2)
+        self.layer3 = self._make_layer(block, 4 * width, layers[2], stride=2)
+        self.layer4 = self._make_layer(block, 8 * width, layers[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512 * block.expansion, num_classes)
+        self.fc = nn.Linear(8 * width * block.expansion, num_classes)
         self._init_weights(zero_init_residual)
 
     def _make_layer(
@@ -140,42 +145,42 @@ class ResNet(nn.Module):
 
 def _resnet(
     block: type[BasicBlock | Bottleneck], layers: list[int], num_classes: int,
-    in_channels: int, input_size: int, zero_init_residual: bool,
+    in_channels: int, input_size: int, zero_init_residual: bool, width: int,
 ) -> ResNet:
     return ResNet(block, layers, num_classes, in_channels, is_small_input(input_size),
-                  zero_init_residual)
+                  zero_init_residual, width)
 
 
 @register_model("resnet")
 def resnet18(num_classes: int = 1000, in_channels: int = 3, input_size: int = 224,
-             zero_init_residual: bool = False) -> ResNet:
+             zero_init_residual: bool = False, width: int = 64) -> ResNet:
     return _resnet(BasicBlock, [2, 2, 2, 2], num_classes, in_channels, input_size,
-                   zero_init_residual)
+                   zero_init_residual, width)
 
 
 @register_model("resnet")
 def resnet34(num_classes: int = 1000, in_channels: int = 3, input_size: int = 224,
-             zero_init_residual: bool = False) -> ResNet:
+             zero_init_residual: bool = False, width: int = 64) -> ResNet:
     return _resnet(BasicBlock, [3, 4, 6, 3], num_classes, in_channels, input_size,
-                   zero_init_residual)
+                   zero_init_residual, width)
 
 
 @register_model("resnet")
 def resnet50(num_classes: int = 1000, in_channels: int = 3, input_size: int = 224,
-             zero_init_residual: bool = False) -> ResNet:
+             zero_init_residual: bool = False, width: int = 64) -> ResNet:
     return _resnet(Bottleneck, [3, 4, 6, 3], num_classes, in_channels, input_size,
-                   zero_init_residual)
+                   zero_init_residual, width)
 
 
 @register_model("resnet")
 def resnet101(num_classes: int = 1000, in_channels: int = 3, input_size: int = 224,
-              zero_init_residual: bool = False) -> ResNet:
+              zero_init_residual: bool = False, width: int = 64) -> ResNet:
     return _resnet(Bottleneck, [3, 4, 23, 3], num_classes, in_channels, input_size,
-                   zero_init_residual)
+                   zero_init_residual, width)
 
 
 @register_model("resnet")
 def resnet152(num_classes: int = 1000, in_channels: int = 3, input_size: int = 224,
-              zero_init_residual: bool = False) -> ResNet:
+              zero_init_residual: bool = False, width: int = 64) -> ResNet:
     return _resnet(Bottleneck, [3, 8, 36, 3], num_classes, in_channels, input_size,
-                   zero_init_residual)
+                   zero_init_residual, width)

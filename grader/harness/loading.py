@@ -9,9 +9,10 @@ from __future__ import annotations
 import importlib
 import pickle
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -68,13 +69,17 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         try:
             return load_file(str(path))
         except Exception as exc:  # noqa: BLE001
-            raise HarnessFailure(wire.WEIGHTS, f"{path.name} is not a safetensors file "
-                                               f"({_kind(exc)})") from None
+            raise HarnessFailure(
+                wire.WEIGHTS, f"{path.name} is not a safetensors file ({_kind(exc)})"
+            ) from None
     try:
         state = torch.load(str(path), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
-        raise HarnessFailure(wire.UNSAFE_WEIGHTS, f"{path.name} holds Python objects besides "
-                             "tensors; save a state_dict or use safetensors") from None
+        raise HarnessFailure(
+            wire.UNSAFE_WEIGHTS,
+            f"{path.name} holds Python objects besides "
+            "tensors; save a state_dict or use safetensors",
+        ) from None
     except Exception as exc:  # noqa: BLE001
         raise HarnessFailure(wire.WEIGHTS, f"cannot read {path.name} ({_kind(exc)})") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
@@ -110,11 +115,17 @@ def load_by_order(model: torch.nn.Module, path: Path) -> None:
     target = ordered_entries(model)
     for i, ((name, dest), src) in enumerate(zip(target, source)):
         if tuple(dest.shape) != tuple(src.shape):
-            raise HarnessFailure(wire.WEIGHTS, f"tensor #{i} ({name}) has shape "
-                                 f"{tuple(dest.shape)}; the reference has {tuple(src.shape)}")
+            raise HarnessFailure(
+                wire.WEIGHTS,
+                f"tensor #{i} ({name}) has shape "
+                f"{tuple(dest.shape)}; the reference has {tuple(src.shape)}",
+            )
     if len(source) != len(target):
-        raise HarnessFailure(wire.WEIGHTS, f"the model has {len(target)} parameter and buffer "
-                             f"tensors; the reference has {len(source)}")
+        raise HarnessFailure(
+            wire.WEIGHTS,
+            f"the model has {len(target)} parameter and buffer "
+            f"tensors; the reference has {len(source)}",
+        )
     with torch.no_grad():
         for (_, dest), src in zip(target, source):
             dest.copy_(src.to(dtype=dest.dtype, device=dest.device))

@@ -105,8 +105,9 @@ class Server:
         builder = request.get("builder", "build_model")
         self.model = loading.build_module(module, builder, request.get("builder_kwargs", {}))
         self.model.to(self.device)
-        training.train(module, self.model, Path(request["train_path"]), request["budget"],
-                       self.device)
+        training.train(
+            module, self.model, Path(request["train_path"]), request["budget"], self.device
+        )
         self.model.eval()
         state = [t.detach().cpu().float() for _, t in loading.ordered_entries(self.model)]
         # Two tensors whatever the model's size: every value in order, and the shapes table.
@@ -134,15 +135,19 @@ class Server:
         offset = int(request["out_offset"])
         end = offset + int(request["out_capacity"])
         if len(results) > wire.MAX_TENSORS:
-            raise HarnessFailure(wire.BAD_OUTPUT, f"returned {len(results)} values; "
-                                 f"at most {wire.MAX_TENSORS} are accepted")
+            raise HarnessFailure(
+                wire.BAD_OUTPUT,
+                f"returned {len(results)} values; at most {wire.MAX_TENSORS} are accepted",
+            )
         arrays = [_to_array(value, i) for i, value in enumerate(results)]
         descriptors = []
         for array in arrays:
             offset = wire.align(offset)
             if offset + array.nbytes > end:
-                raise HarnessFailure(wire.OUTPUT_TOO_LARGE, "the results are larger than "
-                                     "the assignment's outputs allow")
+                raise HarnessFailure(
+                    wire.OUTPUT_TOO_LARGE,
+                    "the results are larger than the assignment's outputs allow",
+                )
             target = np.frombuffer(self.shm, dtype=array.dtype, count=array.size, offset=offset)
             target[...] = array.reshape(-1)
             descriptors.append((wire.DTYPE_CODES[array.dtype], array.shape, offset, array.nbytes))
@@ -157,7 +162,7 @@ def _shape_table(shapes: list[tuple[int, ...]]) -> np.ndarray:
         if len(shape) > wire.MAX_NDIM:
             raise HarnessFailure(wire.BAD_OUTPUT, "a parameter has more than 8 dimensions")
         table[row, 0] = len(shape)
-        table[row, 1:1 + len(shape)] = shape
+        table[row, 1 : 1 + len(shape)] = shape
     return table
 
 
@@ -168,23 +173,31 @@ def _to_array(value: Any, index: int) -> np.ndarray:
         if tensor.dtype in (torch.bfloat16, torch.float16):
             tensor = tensor.float()
         if tensor.is_complex() or tensor.layout != torch.strided:
-            raise HarnessFailure(wire.BAD_OUTPUT, f"result #{index} is a {tensor.dtype} "
-                                 f"{tensor.layout} tensor; return dense real tensors")
+            raise HarnessFailure(
+                wire.BAD_OUTPUT,
+                f"result #{index} is a {tensor.dtype} "
+                f"{tensor.layout} tensor; return dense real tensors",
+            )
         value = tensor.cpu().contiguous().numpy()
     elif isinstance(value, (bool, int, float, np.number, np.bool_)):
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
             raise HarnessFailure(wire.BAD_OUTPUT, f"result #{index} is too large an integer")
-        value = np.asarray(value if not isinstance(value, float) or math.isfinite(value) else
-                           float(value))
+        value = np.asarray(
+            value if not isinstance(value, float) or math.isfinite(value) else float(value)
+        )
     if not isinstance(value, np.ndarray):
-        raise HarnessFailure(wire.BAD_OUTPUT, f"result #{index} is a {type(value).__name__}; "
-                             "return tensors, arrays or numbers")
+        raise HarnessFailure(
+            wire.BAD_OUTPUT,
+            f"result #{index} is a {type(value).__name__}; return tensors, arrays or numbers",
+        )
     array = np.asarray(value, order="C")  # keeps 0-d arrays 0-d
     if array.dtype.byteorder == ">":
         array = array.astype(array.dtype.newbyteorder("<"))
     if array.dtype not in wire.DTYPE_CODES:
-        raise HarnessFailure(wire.BAD_OUTPUT, f"result #{index} has dtype {array.dtype}; "
-                             "use float32, float64, integers or bool")
+        raise HarnessFailure(
+            wire.BAD_OUTPUT,
+            f"result #{index} has dtype {array.dtype}; use float32, float64, integers or bool",
+        )
     if array.ndim > wire.MAX_NDIM:
         raise HarnessFailure(wire.BAD_OUTPUT, f"result #{index} has {array.ndim} dimensions")
     return array

@@ -14,12 +14,12 @@ import struct
 
 import numpy as np
 
-SOCKET_NAME = "arena.sock"    # in the IPC folder, bound at /arena/ipc
+SOCKET_NAME = "arena.sock"  # in the IPC folder, bound at /arena/ipc
 SHM_NAME = "arena.shm"
 MAGIC = b"DDAR"
 VERSION = 1
-HEADER = struct.Struct("<4sBBBBHHI")        # magic, version, type, status, n_tensors, msg len, 0, seq
-TENSOR = struct.Struct("<BB6x8qQQ")         # dtype code, ndim, shape[8], offset, nbytes
+HEADER = struct.Struct("<4sBBBBHHI")  # magic, version, type, status, n_tensors, msg len, 0, seq
+TENSOR = struct.Struct("<BB6x8qQQ")  # dtype code, ndim, shape[8], offset, nbytes
 MAX_NDIM = 8
 MAX_TENSORS = 16
 MAX_MESSAGE = 1024
@@ -32,24 +32,38 @@ RESULT = 2
 
 # Status codes: coarse on purpose, so a reply cannot carry hidden data (threat 20).
 OK = 0
-INTERFACE = 1        # a required function, builder or attribute is missing or not callable
-EXCEPTION = 2        # mentee code raised
-WEIGHTS = 3          # the weights file is missing, unreadable or does not fit the model
-BAD_OUTPUT = 4       # a result is not a tensor/array/number, or of a refused dtype
+INTERFACE = 1  # a required function, builder or attribute is missing or not callable
+EXCEPTION = 2  # mentee code raised
+WEIGHTS = 3  # the weights file is missing, unreadable or does not fit the model
+BAD_OUTPUT = 4  # a result is not a tensor/array/number, or of a refused dtype
 OUTPUT_TOO_LARGE = 5
-SYNTAX = 6           # the entry module does not compile
-UNSAFE_WEIGHTS = 7   # the weights file holds a pickle that weights_only refuses
-BAD_REQUEST = 8      # the harness could not understand the trusted side (a grader bug)
-BUDGET = 9           # training overran its budget
+SYNTAX = 6  # the entry module does not compile
+UNSAFE_WEIGHTS = 7  # the weights file holds a pickle that weights_only refuses
+BAD_REQUEST = 8  # the harness could not understand the trusted side (a grader bug)
+BUDGET = 9  # training overran its budget
 STATUS_NAMES = {
-    OK: "ok", INTERFACE: "interface", EXCEPTION: "exception", WEIGHTS: "weights",
-    BAD_OUTPUT: "bad_output", OUTPUT_TOO_LARGE: "output_too_large", SYNTAX: "syntax",
-    UNSAFE_WEIGHTS: "unsafe_weights", BAD_REQUEST: "bad_request", BUDGET: "budget",
+    OK: "ok",
+    INTERFACE: "interface",
+    EXCEPTION: "exception",
+    WEIGHTS: "weights",
+    BAD_OUTPUT: "bad_output",
+    OUTPUT_TOO_LARGE: "output_too_large",
+    SYNTAX: "syntax",
+    UNSAFE_WEIGHTS: "unsafe_weights",
+    BAD_REQUEST: "bad_request",
+    BUDGET: "budget",
 }
 
 DTYPES: dict[int, np.dtype] = {
-    1: np.dtype("<f4"), 2: np.dtype("<f8"), 3: np.dtype("<f2"), 4: np.dtype("<i8"),
-    5: np.dtype("<i4"), 6: np.dtype("u1"), 7: np.dtype("?"), 8: np.dtype("<i2"), 9: np.dtype("i1"),
+    1: np.dtype("<f4"),
+    2: np.dtype("<f8"),
+    3: np.dtype("<f2"),
+    4: np.dtype("<i8"),
+    5: np.dtype("<i4"),
+    6: np.dtype("u1"),
+    7: np.dtype("?"),
+    8: np.dtype("<i2"),
+    9: np.dtype("i1"),
 }
 DTYPE_CODES = {dtype: code for code, dtype in DTYPES.items()}
 
@@ -59,7 +73,10 @@ def align(offset: int) -> int:
 
 
 def encode_frame(
-    msg_type: int, status: int, seq: int, message: str = "",
+    msg_type: int,
+    status: int,
+    seq: int,
+    message: str = "",
     tensors: tuple[tuple[int, tuple[int, ...], int, int], ...] = (),
 ) -> bytes:
     """``tensors``: (dtype code, shape, offset, nbytes) of arrays already written to shm."""
@@ -92,7 +109,7 @@ def recv_request(sock: socket.socket) -> dict:
         raise ValueError("request too large")
     request = json.loads(recv_exact(sock, size))
     if not isinstance(request, dict):
-        raise ValueError("request must be an object")
+        raise TypeError("request must be an object")
     return request
 
 

@@ -10,7 +10,6 @@ inputs. A check passes when the parameter shapes and the outputs match.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,26 +35,40 @@ def grade_architecture(ctx: PartContext) -> PartResult:
     inputs_dir = ctx.work / f"{ctx.part.name}-reference"
     inputs_dir.mkdir(parents=True)
     images = hidden_images(ctx)
-    references = {c.name: build_reference(ctx, c, inputs_dir / f"{c.name}.safetensors")
-                  for c in ctx.part.checks}
+    references = {
+        c.name: build_reference(ctx, c, inputs_dir / f"{c.name}.safetensors")
+        for c in ctx.part.checks
+    }
     expected = {name: reference_output(model, images) for name, model in references.items()}
-    shapes = {name: [tuple(p.shape) for p in model.parameters()]
-              for name, model in references.items()}
-    public = run_stage(ctx.stage("public", inputs=inputs_dir),
-                       lambda s: [public_check(s, ctx, c) for c in ctx.part.checks])
+    shapes = {
+        name: [tuple(p.shape) for p in model.parameters()] for name, model in references.items()
+    }
+    public = run_stage(
+        ctx.stage("public", inputs=inputs_dir),
+        lambda s: [public_check(s, ctx, c) for c in ctx.part.checks],
+    )
     if not result.absorb(public, "public"):
-        result.fail_all([CheckResult(c.name, False, 0.0, c.points) for c in ctx.part.checks],
-                        "the public stage failed")
+        result.fail_all(
+            [CheckResult(c.name, False, 0.0, c.points) for c in ctx.part.checks],
+            "the public stage failed",
+        )
         return result
     result.logs.extend(public.value or [])
     out_bytes = max(e.size * 8 for e in expected.values()) + (1 << 20)
-    stage = ctx.stage("hidden", inputs=inputs_dir, in_bytes=images.nbytes + 4096,
-                      out_bytes=out_bytes)
-    outcome = run_stage(stage, lambda s: [check_one(s, ctx, c, images, expected[c.name],
-                                                    shapes[c.name]) for c in ctx.part.checks])
+    stage = ctx.stage(
+        "hidden", inputs=inputs_dir, in_bytes=images.nbytes + 4096, out_bytes=out_bytes
+    )
+    outcome = run_stage(
+        stage,
+        lambda s: [
+            check_one(s, ctx, c, images, expected[c.name], shapes[c.name]) for c in ctx.part.checks
+        ],
+    )
     if not result.absorb(outcome, "hidden"):
-        result.fail_all([CheckResult(c.name, False, 0.0, c.points) for c in ctx.part.checks],
-                        "the hidden stage failed")
+        result.fail_all(
+            [CheckResult(c.name, False, 0.0, c.points) for c in ctx.part.checks],
+            "the hidden stage failed",
+        )
         return result
     result.checks.extend(outcome.value or [])
     return result
@@ -83,11 +96,18 @@ def build_reference(ctx: PartContext, check: Check, path: Path) -> torch.nn.Modu
 
     torch.manual_seed(ctx.bundle.data.seed)
     channels, size = ctx.part.input_shape[0], ctx.part.input_shape[1]
-    model = reference_models.build(check.reference or check.function, in_channels=channels,
-                                   input_size=size, **reference_kwargs(ctx, check))
+    model = reference_models.build(
+        check.reference or check.function,
+        in_channels=channels,
+        input_size=size,
+        **reference_kwargs(ctx, check),
+    )
     with torch.no_grad():
         for module in model.modules():
-            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm) and module.track_running_stats:
+            if (
+                isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
+                and module.track_running_stats
+            ):
                 module.running_mean.normal_(0.0, 0.1)
                 module.running_var.uniform_(0.5, 1.5)
     save_reference_state(model.eval(), path)
@@ -102,9 +122,15 @@ def reference_output(model: torch.nn.Module, images: np.ndarray) -> np.ndarray:
 
 
 def load_request(ctx: PartContext, check: Check) -> dict:
-    return {"op": "load", "entry": ctx.bundle.entry, "builder": check.function,
-            "builder_kwargs": reference_kwargs(ctx, check), "device": ctx.device,
-            "weights": f"/arena/inputs/{check.name}.safetensors", "weights_mode": "order"}
+    return {
+        "op": "load",
+        "entry": ctx.bundle.entry,
+        "builder": check.function,
+        "builder_kwargs": reference_kwargs(ctx, check),
+        "device": ctx.device,
+        "weights": f"/arena/inputs/{check.name}.safetensors",
+        "weights_mode": "order",
+    }
 
 
 def public_check(session: Session, ctx: PartContext, check: Check) -> str:
@@ -119,22 +145,34 @@ def public_check(session: Session, ctx: PartContext, check: Check) -> str:
     return f"[public] {check.name}: the reference weights fit {check.function}()"
 
 
-def check_one(session: Session, ctx: PartContext, check: Check, images: np.ndarray,
-              expected: np.ndarray, ref_shapes: list[tuple[int, ...]]) -> CheckResult:
+def check_one(
+    session: Session,
+    ctx: PartContext,
+    check: Check,
+    images: np.ndarray,
+    expected: np.ndarray,
+    ref_shapes: list[tuple[int, ...]],
+) -> CheckResult:
     def verdict(passed: bool, message: str) -> CheckResult:
-        return CheckResult(check.name, passed, check.points if passed else 0.0, check.points,
-                           message)
+        return CheckResult(
+            check.name, passed, check.points if passed else 0.0, check.points, message
+        )
 
     try:
         session.request(load_request(ctx, check), what=check.name, timeout=TIMEOUT_S)
-        table = read_shape_table(session, session.request({"op": "params"}, what=check.name,
-                                                          timeout=TIMEOUT_S))
-        got_shapes = [tuple(int(d) for d in row[1:1 + int(row[0])]) for row in table]
+        table = read_shape_table(
+            session, session.request({"op": "params"}, what=check.name, timeout=TIMEOUT_S)
+        )
+        got_shapes = [tuple(int(d) for d in row[1 : 1 + int(row[0])]) for row in table]
         if got_shapes != ref_shapes:
-            return verdict(False, f"{len(got_shapes)} parameter tensors; the reference has "
-                           f"{len(ref_shapes)} with other shapes")
-        reply = session.request({"op": "infer", "input": session.put(images)}, what=check.name,
-                                timeout=TIMEOUT_S)
+            return verdict(
+                False,
+                f"{len(got_shapes)} parameter tensors; the reference has "
+                f"{len(ref_shapes)} with other shapes",
+            )
+        reply = session.request(
+            {"op": "infer", "input": session.put(images)}, what=check.name, timeout=TIMEOUT_S
+        )
         if len(reply.tensors) != 1:
             return verdict(False, "the model must return one tensor")
         got = session.get(reply, 0, expected.shape)
@@ -149,8 +187,7 @@ def check_one(session: Session, ctx: PartContext, check: Check, images: np.ndarr
     if not np.allclose(got, expected, rtol=check.rtol, atol=check.atol):
         worst = float(np.max(np.abs(got.astype(np.float64) - expected)))
         return verdict(False, f"outputs differ from the reference by up to {worst:.3g}")
-    return verdict(True, f"{len(ref_shapes)} parameter tensors and the outputs match the "
-                   "reference")
+    return verdict(True, f"{len(ref_shapes)} parameter tensors and the outputs match the reference")
 
 
-__all__ = ["grade_architecture", "ChannelError"]
+__all__ = ["ChannelError", "grade_architecture"]

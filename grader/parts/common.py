@@ -20,15 +20,21 @@ class PartContext:
     bundle: Bundle
     part: Part
     submission: Path
-    hidden: Path                    # this part's folder of the bundle's hidden data
+    hidden: Path  # this part's folder of the bundle's hidden data
     sandbox: Sandbox
     limits: Limits
     gpus: str = "none"
-    work: Path = Path("/tmp")       # a private folder for stage inputs, removed afterwards
+    work: Path = Path("/tmp")  # a private folder for stage inputs, removed afterwards
 
     def stage(self, name: str, **kwargs: object) -> StageConfig:
-        return StageConfig(name=name, submission=self.submission, limits=self.limits,
-                           sandbox=self.sandbox, gpus=self.gpus, **kwargs)  # type: ignore[arg-type]
+        return StageConfig(
+            name=name,
+            submission=self.submission,
+            limits=self.limits,
+            sandbox=self.sandbox,
+            gpus=self.gpus,
+            **kwargs,
+        )  # type: ignore[arg-type]
 
     @property
     def device(self) -> str:
@@ -39,8 +45,8 @@ class PartContext:
 class PartResult:
     checks: list[CheckResult] = field(default_factory=list)
     metrics: dict[str, float | int] = field(default_factory=dict)
-    logs: list[str] = field(default_factory=list)          # public: the mentee reads these
-    hidden_logs: list[str] = field(default_factory=list)   # mentors only
+    logs: list[str] = field(default_factory=list)  # public: the mentee reads these
+    hidden_logs: list[str] = field(default_factory=list)  # mentors only
     failure: StageFailure | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -50,8 +56,9 @@ class PartResult:
         if outcome.logs:
             target.append(f"--- {stage} stage output ---\n{outcome.logs}")
         self.timings.setdefault("sandbox_start_s", outcome.start_s)
-        self.timings[f"{stage}_stage_s"] = self.timings.get(f"{stage}_stage_s", 0.0) \
-            + outcome.duration_s
+        self.timings[f"{stage}_stage_s"] = (
+            self.timings.get(f"{stage}_stage_s", 0.0) + outcome.duration_s
+        )
         if outcome.failure is not None:
             self.failure = outcome.failure
             return False

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 
 from grader.harness import wire
 from grader.protocol import (
-    ChannelClosed, ChannelError, NonFinite, ProtocolViolation, QueryTimeout, ShapeMismatch,
+    ChannelClosed,
+    ChannelError,
+    NonFinite,
+    ProtocolViolation,
+    QueryTimeout,
+    ShapeMismatch,
 )
 
 
@@ -33,20 +38,28 @@ class _Verdict:
 
 
 _BY_STATUS = {
-    wire.INTERFACE: _Verdict("failed", "interface",
-                             "the submission does not define what the assignment asks for"),
+    wire.INTERFACE: _Verdict(
+        "failed", "interface", "the submission does not define what the assignment asks for"
+    ),
     wire.EXCEPTION: _Verdict("failed", "exception", "the submission's code raised an exception"),
-    wire.WEIGHTS: _Verdict("failed", "weights",
-                           "the weights file is missing or does not fit the model"),
-    wire.BAD_OUTPUT: _Verdict("failed", "interface",
-                              "a result is not a tensor, an array or a number"),
-    wire.OUTPUT_TOO_LARGE: _Verdict("failed", "output_limit",
-                                    "the results are larger than the assignment's outputs"),
+    wire.WEIGHTS: _Verdict(
+        "failed", "weights", "the weights file is missing or does not fit the model"
+    ),
+    wire.BAD_OUTPUT: _Verdict(
+        "failed", "interface", "a result is not a tensor, an array or a number"
+    ),
+    wire.OUTPUT_TOO_LARGE: _Verdict(
+        "failed", "output_limit", "the results are larger than the assignment's outputs"
+    ),
     wire.SYNTAX: _Verdict("rejected", "syntax", "the entry module has a syntax error"),
-    wire.UNSAFE_WEIGHTS: _Verdict("failed", "forbidden", "the weights file holds a pickled "
-                                  "Python object; save a state_dict or use safetensors"),
-    wire.BAD_REQUEST: _Verdict("error", "internal", "the grader sent a request the harness "
-                               "did not understand"),
+    wire.UNSAFE_WEIGHTS: _Verdict(
+        "failed",
+        "forbidden",
+        "the weights file holds a pickled Python object; save a state_dict or use safetensors",
+    ),
+    wire.BAD_REQUEST: _Verdict(
+        "error", "internal", "the grader sent a request the harness did not understand"
+    ),
     wire.BUDGET: _Verdict("failed", "timeout", "training ran over its time budget"),
 }
 
@@ -63,14 +76,16 @@ def from_channel(exc: ChannelError, *, hidden: bool, what: str) -> StageFailure:
     if isinstance(exc, ShapeMismatch):
         detail = "" if hidden else f": {exc}"
         want = list(exc.want)
-        return StageFailure("failed", "shape",
-                            f"{what}: an output has the wrong shape (expected {want}){detail}.")
+        return StageFailure(
+            "failed", "shape", f"{what}: an output has the wrong shape (expected {want}){detail}."
+        )
     if isinstance(exc, NonFinite):
         return StageFailure("failed", "nan_output", f"{what}: an output holds NaN or infinity.")
     if isinstance(exc, QueryTimeout):
         return StageFailure("failed", "timeout", f"{what}: no answer before the deadline.")
     if isinstance(exc, ProtocolViolation):
-        return StageFailure("failed", "protocol", f"{what}: the submission interfered with the "
-                            "grader's channel.")
+        return StageFailure(
+            "failed", "protocol", f"{what}: the submission interfered with the grader's channel."
+        )
     assert isinstance(exc, ChannelClosed)
     return StageFailure("failed", "crash", f"{what}: the submission's process ended unexpectedly.")

@@ -17,12 +17,14 @@ import numpy as np
 from grader.bundle import Check
 from grader.parts.common import PartContext, PartResult, load_npz
 from grader.parts.failures import StageFailure
-from grader.parts.stage import Session, run_stage
-from grader.protocol import ChannelError, NonFinite, ShapeMismatch
+from grader.parts.stage import Session, StageConfig, run_stage
+from grader.protocol import NonFinite, Reply, ShapeMismatch
 from grader.report import CheckResult
 
-KEY = re.compile(r"^(?P<check>[^/]+)/(?P<case>\d+)/(?P<role>args|kwargs|out)/(?P<name>[^/]+)"
-                 r"(?P<scalar>/s)?$")
+KEY = re.compile(
+    r"^(?P<check>[^/]+)/(?P<case>\d+)/(?P<role>args|kwargs|out)/(?P<name>[^/]+)"
+    r"(?P<scalar>/s)?$"
+)
 CALL_TIMEOUT_S = 60.0
 # Failures that belong to one check; anything else (a crash, a timeout) ends the part.
 CHECK_LEVEL_KINDS = ("exception", "interface", "shape", "nan_output", "output_limit")
@@ -45,8 +47,9 @@ class Case:
         return sum(max(e.size, 1) * 8 + 64 for e in self.expected.values()) + 4096
 
 
-def parse_cases(inputs: dict[str, np.ndarray], labels: dict[str, np.ndarray]
-                ) -> dict[str, list[Case]]:
+def parse_cases(
+    inputs: dict[str, np.ndarray], labels: dict[str, np.ndarray]
+) -> dict[str, list[Case]]:
     cases: dict[str, dict[int, Case]] = {}
     for key, array in (*inputs.items(), *labels.items()):
         match = KEY.match(key)
@@ -72,51 +75,62 @@ def grade_functions(ctx: PartContext) -> PartResult:
     if missing:
         raise StageFailure("error", "bundle", f"the hidden data has no cases for {missing}")
     if (ctx.hidden / "public.npz").is_file():
-        public = parse_cases(load_npz(ctx.hidden / "public.npz"),
-                             load_npz(ctx.hidden / "public_labels.npz"))
-        outcome = run_stage(_config(ctx, "public", public),
-                            lambda s: run_checks(s, ctx, public, hidden=False))
+        public = parse_cases(
+            load_npz(ctx.hidden / "public.npz"), load_npz(ctx.hidden / "public_labels.npz")
+        )
+        outcome = run_stage(_config(ctx, "public", public), lambda s: run_cases(s, ctx, public))
         if not result.absorb(outcome, "public"):
             result.fail_all(_zero_checks(ctx), "the public stage failed")
             return result
-        result.logs.extend(outcome.value or [])
-    outcome = run_stage(_config(ctx, "hidden", hidden),
-                        lambda s: run_checks(s, ctx, hidden, hidden=True))
+        result.logs += [
+            f"[public] {name} case {i}: {verdict or 'ok'}"
+            for name, verdicts in (outcome.value or {}).items()
+            for i, verdict in enumerate(verdicts)
+        ]
+    outcome = run_stage(_config(ctx, "hidden", hidden), lambda s: run_cases(s, ctx, hidden))
     if not result.absorb(outcome, "hidden"):
         result.fail_all(_zero_checks(ctx), "the hidden stage failed")
         return result
-    result.checks.extend(outcome.value or [])
+    result.checks += [check_result(check, outcome.value[check.name]) for check in ctx.part.checks]
     return result
 
 
-def _config(ctx: PartContext, name: str, cases: dict[str, list[Case]]):
+def _config(ctx: PartContext, name: str, cases: dict[str, list[Case]]) -> StageConfig:
     all_cases = [case for group in cases.values() for case in group]
-    return ctx.stage(name, in_bytes=max((c.in_bytes for c in all_cases), default=4096),
-                     out_bytes=max((c.out_bytes for c in all_cases), default=4096))
+    return ctx.stage(
+        name,
+        in_bytes=max((c.in_bytes for c in all_cases), default=4096),
+        out_bytes=max((c.out_bytes for c in all_cases), default=4096),
+    )
 
 
 def _zero_checks(ctx: PartContext) -> list[CheckResult]:
     return [CheckResult(c.name, False, 0.0, c.points) for c in ctx.part.checks]
 
 
-def run_checks(session: Session, ctx: PartContext, cases: dict[str, list[Case]], *,
-               hidden: bool) -> list:
-    """Hidden: a CheckResult per check. Public: log lines for the mentee."""
-    session.request({"op": "load", "entry": ctx.bundle.entry}, what="loading the submission",
-                    timeout=CALL_TIMEOUT_S)
-    out: list = []
-    for check in ctx.part.checks:
-        verdicts = [run_case(session, check, case) for case in cases.get(check.name, [])]
-        wrong = [i for i, v in enumerate(verdicts) if v]
-        if not hidden:
-            out += [f"[public] {check.name} case {i}: {v or 'ok'}" for i, v in enumerate(verdicts)]
-            continue
-        reasons = sorted({verdicts[i] for i in wrong})
-        message = (f"all {len(verdicts)} hidden cases match" if not wrong else
-                   f"{len(wrong)} of {len(verdicts)} hidden cases wrong: {'; '.join(reasons)}")
-        out.append(CheckResult(check.name, not wrong, 0.0 if wrong else check.points,
-                               check.points, message))
-    return out
+def run_cases(
+    session: Session, ctx: PartContext, cases: dict[str, list[Case]]
+) -> dict[str, list[str]]:
+    """Per check, a verdict per case: '' when it matches, else a reason naming no value."""
+    session.request(
+        {"op": "load", "entry": ctx.bundle.entry},
+        what="loading the submission",
+        timeout=CALL_TIMEOUT_S,
+    )
+    return {
+        check.name: [run_case(session, check, case) for case in cases.get(check.name, [])]
+        for check in ctx.part.checks
+    }
+
+
+def check_result(check: Check, verdicts: list[str]) -> CheckResult:
+    wrong = [v for v in verdicts if v]
+    if not wrong:
+        return CheckResult(
+            check.name, True, check.points, check.points, f"all {len(verdicts)} hidden cases match"
+        )
+    message = f"{len(wrong)} of {len(verdicts)} hidden cases wrong: {'; '.join(sorted(set(wrong)))}"
+    return CheckResult(check.name, False, 0.0, check.points, message)
 
 
 def run_case(session: Session, check: Check, case: Case) -> str:
@@ -134,24 +148,34 @@ def run_case(session: Session, check: Check, case: Case) -> str:
             else:
                 kwargs[name] = spec
     try:
-        reply = session.request({"op": "call", "function": check.function, "args": args,
-                                 "kwargs": {**kwargs}}, what=check.name, timeout=CALL_TIMEOUT_S)
+        reply = session.request(
+            {"op": "call", "function": check.function, "args": args, "kwargs": {**kwargs}},
+            what=check.name,
+            timeout=CALL_TIMEOUT_S,
+        )
         return compare(session, reply, case, check)
     except StageFailure as failure:
         if failure.kind not in CHECK_LEVEL_KINDS:
             raise
-        return {"exception": "raised an exception", "interface": "missing or not a function",
-                "output_limit": "result too large"}.get(failure.kind, failure.kind)
+        return {
+            "exception": "raised an exception",
+            "interface": "missing or not a function",
+            "output_limit": "result too large",
+        }.get(failure.kind, failure.kind)
 
 
-def compare(session: Session, reply, case: Case, check: Check) -> str:
+def compare(session: Session, reply: Reply, case: Case, check: Check) -> str:
     if len(reply.tensors) != len(case.expected):
-        return f"returned {len(reply.tensors)} values instead of {len(case.expected)}"
+        return f"wrong number of results (expected {len(case.expected)})"
     for j in range(len(case.expected)):
         want = case.expected[j]
         try:
-            got = session.get(reply, j, want.shape, finite=bool(np.isfinite(want).all())
-                              if want.dtype.kind == "f" else True)
+            got = session.get(
+                reply,
+                j,
+                want.shape,
+                finite=bool(np.isfinite(want).all()) if want.dtype.kind == "f" else True,
+            )
         except ShapeMismatch:
             return "wrong shape"
         except NonFinite:
@@ -166,8 +190,11 @@ def values_match(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) ->
         return bool(np.array_equal(got, want))
     if got.dtype.kind == "b" or want.dtype.kind == "b":
         return bool(np.array_equal(got.astype(bool), want.astype(bool))) and got.dtype.kind == "b"
-    return bool(np.allclose(got.astype(np.float64), want.astype(np.float64), rtol=rtol,
-                            atol=atol, equal_nan=True))
+    return bool(
+        np.allclose(
+            got.astype(np.float64), want.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True
+        )
+    )
 
 
-__all__ = ["grade_functions", "parse_cases", "values_match", "ChannelError"]
+__all__ = ["grade_functions", "parse_cases", "values_match"]

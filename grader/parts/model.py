@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from grader import metrics as m
+from grader.harness import wire
 from grader.loadgen import LoadGenerator, LoadgenResult, input_bytes, output_bytes
 from grader.parts.common import PartContext, PartResult, load_npz
-from grader.harness import wire
 from grader.parts.stage import Session, run_stage
 from grader.protocol import ProtocolViolation, Reply
 from grader.scoring import metric_checks
@@ -24,8 +24,11 @@ PUBLIC_LIMIT = 256
 
 
 def grade_model(ctx: PartContext) -> PartResult:
-    load = {"builder": ctx.part.builder, "weights": ctx.part.weights,
-            "builder_kwargs": ctx.part.builder_kwargs}
+    load = {
+        "builder": ctx.part.builder,
+        "weights": ctx.part.weights,
+        "builder_kwargs": ctx.part.builder_kwargs,
+    }
     result = PartResult()
     if public_stage(ctx, result, load):
         hidden_stage(ctx, result, load, inputs=None)
@@ -36,8 +39,9 @@ def load_request(ctx: PartContext, load: dict[str, Any]) -> dict[str, Any]:
     return {"op": "load", "entry": ctx.bundle.entry, "device": ctx.device, **load}
 
 
-def public_stage(ctx: PartContext, result: PartResult, load: dict[str, Any],
-                 inputs: Path | None = None) -> bool:
+def public_stage(
+    ctx: PartContext, result: PartResult, load: dict[str, Any], inputs: Path | None = None
+) -> bool:
     """Run the few public examples: the mentee sees shapes, accuracy and their own prints."""
     if not (ctx.hidden / "public.npz").is_file():
         return True
@@ -46,42 +50,63 @@ def public_stage(ctx: PartContext, result: PartResult, load: dict[str, Any],
 
     def body(session: Session) -> list[str]:
         session.request(load_request(ctx, load), what="loading the model", timeout=LOAD_TIMEOUT_S)
-        reply = session.request({"op": "infer", "input": session.put(images)},
-                                what="public examples", timeout=LOAD_TIMEOUT_S)
-        outputs = [session.get(reply, i, (len(images),) + o.shape)
-                   for i, o in enumerate(ctx.part.outputs)]
+        reply = session.request(
+            {"op": "infer", "input": session.put(images)},
+            what="public examples",
+            timeout=LOAD_TIMEOUT_S,
+        )
+        outputs = [
+            session.get(reply, i, (len(images),) + o.shape) for i, o in enumerate(ctx.part.outputs)
+        ]
         right = int(np.sum(np.argmax(outputs[0], axis=1) == labels))
-        return [f"[public] {right}/{len(labels)} public examples classified right; "
-                f"output shapes {[list(o.shape) for o in outputs]}"]
+        shapes = [list(o.shape) for o in outputs]
+        line = f"[public] {right}/{len(labels)} public examples classified right; shapes {shapes}"
+        return [line]
 
-    stage = ctx.stage("public", inputs=inputs, in_bytes=images.nbytes + 4096,
-                      out_bytes=sum(len(images) * int(np.prod(o.shape)) * 8 + 64
-                                    for o in ctx.part.outputs) + 4096)
+    stage = ctx.stage(
+        "public",
+        inputs=inputs,
+        in_bytes=images.nbytes + 4096,
+        out_bytes=sum(len(images) * int(np.prod(o.shape)) * 8 + 64 for o in ctx.part.outputs)
+        + 4096,
+    )
     outcome = run_stage(stage, body)
     ok = result.absorb(outcome, "public")
     result.logs.extend(outcome.value or [])
     return ok
 
 
-def hidden_stage(ctx: PartContext, result: PartResult, load: dict[str, Any],
-                 inputs: Path | None) -> None:
+def hidden_stage(
+    ctx: PartContext, result: PartResult, load: dict[str, Any], inputs: Path | None
+) -> None:
     images = load_npz(ctx.hidden / "inputs.npz")["images"]
     labels = load_npz(ctx.hidden / "labels.npz")
     part = ctx.part
 
     def body(session: Session) -> tuple[np.ndarray, int, LoadgenResult]:
         session.request(load_request(ctx, load), what="loading the model", timeout=LOAD_TIMEOUT_S)
-        shapes = read_shape_table(session, session.request({"op": "params"}, what="parameters",
-                                                           timeout=LOAD_TIMEOUT_S))
-        claim = session.get(session.request({"op": "macs", "input_shape": [1, *part.input_shape]},
-                                            what="MACs", timeout=LOAD_TIMEOUT_S), 0, (1,))
+        shapes = read_shape_table(
+            session, session.request({"op": "params"}, what="parameters", timeout=LOAD_TIMEOUT_S)
+        )
+        claim = session.get(
+            session.request(
+                {"op": "macs", "input_shape": [1, *part.input_shape]},
+                what="MACs",
+                timeout=LOAD_TIMEOUT_S,
+            ),
+            0,
+            (1,),
+        )
         timed = LoadGenerator(session, part.outputs, part.timing, ctx.bundle.data.seed).run(images)
         return shapes, int(claim[0]), timed
 
     max_params_rows = 1 << 16
-    stage = ctx.stage("hidden", inputs=inputs, in_bytes=input_bytes(part.timing, part.input_shape),
-                      out_bytes=max(output_bytes(part.timing, part.outputs),
-                                    max_params_rows * 9 * 8))
+    stage = ctx.stage(
+        "hidden",
+        inputs=inputs,
+        in_bytes=input_bytes(part.timing, part.input_shape),
+        out_bytes=max(output_bytes(part.timing, part.outputs), max_params_rows * 9 * 8),
+    )
     outcome = run_stage(stage, body)
     if not result.absorb(outcome, "hidden"):
         return
@@ -92,32 +117,47 @@ def hidden_stage(ctx: PartContext, result: PartResult, load: dict[str, Any],
     if m.plausible_macs(claim, shapes, (1, *part.input_shape)):
         result.metrics["macs"] = claim
     else:
-        result.logs.append("[hidden] the model's MACs count does not fit its weights; "
-                           "it is left out of the report")
-    why = ("repeated inputs were answered much faster than new ones: answers look cached, "
-           "so speed earns nothing")
-    result.checks.extend(metric_checks(part.scoring, result.metrics, f"{part.name}/",
-                                       speed_valid=not timed.caching_suspected, why=why))
+        result.logs.append(
+            "[hidden] the model's MACs count does not fit its weights; it is left out of the report"
+        )
+    why = (
+        "repeated inputs were answered much faster than new ones: answers look cached, "
+        "so speed earns nothing"
+    )
+    result.checks.extend(
+        metric_checks(
+            part.scoring,
+            result.metrics,
+            f"{part.name}/",
+            speed_valid=not timed.caching_suspected,
+            why=why,
+        )
+    )
 
 
-def read_shape_table(session: Session, reply: Reply) -> np.ndarray:
+def read_shape_table(session: Session, reply: Reply, index: int = 0) -> np.ndarray:
     """A (rows, 9) int64 table: ndim in 0..8, then that many non-negative sizes, zeros after."""
-    if len(reply.tensors) != 1:
-        raise ProtocolViolation("a shapes table is one tensor")
-    ref = reply.tensors[0]
+    if len(reply.tensors) <= index:
+        raise ProtocolViolation("a shapes table is missing")
+    ref = reply.tensors[index]
     rows = ref.shape[0] if len(ref.shape) == 2 else 0
-    table = session.get(reply, 0, (rows, wire.MAX_NDIM + 1), finite=False).astype(np.int64)
-    ndims = table[:, 0] if rows else np.zeros(0, dtype=np.int64)
-    columns = np.arange(wire.MAX_NDIM)[None, :]
-    used = columns < ndims[:, None]
-    if (ndims < 0).any() or (ndims > wire.MAX_NDIM).any() or (table[:, 1:] < 0).any() \
-            or (table[:, 1:][~used] != 0).any():
+    table = session.get(reply, index, (rows, wire.MAX_NDIM + 1), finite=False).astype(np.int64)
+    ndims = table[:, 0]
+    used = np.arange(wire.MAX_NDIM)[None, :] < ndims[:, None]
+    sizes = table[:, 1:]
+    if (
+        (ndims < 0).any()
+        or (ndims > wire.MAX_NDIM).any()
+        or (sizes < 0).any()
+        or (sizes[~used] != 0).any()
+    ):
         raise ProtocolViolation("malformed shapes table")
     return table
 
 
-def score_predictions(ctx: PartContext, timed: LoadgenResult,
-                      labels: dict[str, np.ndarray]) -> dict[str, float]:
+def score_predictions(
+    ctx: PartContext, timed: LoadgenResult, labels: dict[str, np.ndarray]
+) -> dict[str, float]:
     """Metrics over the answers of every timed query; on the public split if there is one."""
     split_path = ctx.hidden / "split.npz"
     if not split_path.is_file():
@@ -128,14 +168,16 @@ def score_predictions(ctx: PartContext, timed: LoadgenResult,
     return {**public, **{f"private_{k}": v for k, v in private.items()}}
 
 
-def _metrics(ctx: PartContext, timed: LoadgenResult, labels: dict[str, np.ndarray],
-             rows: np.ndarray) -> dict[str, float]:
+def _metrics(
+    ctx: PartContext, timed: LoadgenResult, labels: dict[str, np.ndarray], rows: np.ndarray
+) -> dict[str, float]:
     names = [o.name for o in ctx.part.outputs]
     logits = timed.outputs[names[0]][rows]
     truth = labels["labels"][timed.indices[rows]]
     values = m.classification_metrics(logits, truth)
     if "boxes" in names and "boxes" in labels:
         boxes = timed.outputs["boxes"][rows]
-        values.update(m.localization_metrics(logits, truth, boxes,
-                                             labels["boxes"][timed.indices[rows]]))
+        values.update(
+            m.localization_metrics(logits, truth, boxes, labels["boxes"][timed.indices[rows]])
+        )
     return values

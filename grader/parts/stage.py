@@ -22,7 +22,7 @@ import numpy as np
 from grader.errors import GraderError
 from grader.harness import wire
 from grader.parts.failures import StageFailure, from_channel, from_reply
-from grader.protocol import Channel, ChannelClosed, ChannelError, QueryTimeout, Reply
+from grader.protocol import Channel, ChannelError, QueryTimeout, Reply
 from grader.sandbox import Limits, Mount, RunResult, Sandbox, SandboxSpec
 from grader.sandbox.environment import grant_sandbox_access
 
@@ -33,13 +33,13 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class StageConfig:
-    name: str                       # "public" | "hidden"
+    name: str  # "public" | "hidden"
     submission: Path
     limits: Limits
     sandbox: Sandbox
     gpus: str = "none"
-    inputs: Path | None = None      # read-only stage inputs, mounted at /arena/inputs
-    in_bytes: int = 1 << 20         # shm space for inputs, then for outputs
+    inputs: Path | None = None  # read-only stage inputs, mounted at /arena/inputs
+    in_bytes: int = 1 << 20  # shm space for inputs, then for outputs
     out_bytes: int = 1 << 20
     threads: int = 0
 
@@ -64,8 +64,9 @@ class Session:
         return min(timeout, left)
 
     def request(self, payload: dict[str, Any], *, what: str, timeout: float) -> Reply:
-        reply = self.channel.request(payload, window=self.out_window,
-                                     timeout=self.remaining(timeout))
+        reply = self.channel.request(
+            payload, window=self.out_window, timeout=self.remaining(timeout)
+        )
         return self.check(reply, what)
 
     def check(self, reply: Reply, what: str) -> Reply:
@@ -76,8 +77,9 @@ class Session:
     def put(self, array: np.ndarray, offset: int = 0) -> dict[str, Any]:
         return self.channel.write_array(array, offset)
 
-    def get(self, reply: Reply, index: int, shape: tuple[int, ...] | None = None, *,
-            finite: bool = True) -> np.ndarray:
+    def get(
+        self, reply: Reply, index: int, shape: tuple[int, ...] | None = None, *, finite: bool = True
+    ) -> np.ndarray:
         return self.channel.read_array(reply.tensors[index], shape, finite=finite)
 
 
@@ -106,8 +108,9 @@ def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome
         with config.sandbox.open(_spec(config, ipc_dir)) as proc:
             deadline = started + config.limits.wall_seconds
             try:
-                channel.accept(lambda: proc.poll() is None,
-                               min(CONNECT_TIMEOUT_S, config.limits.wall_seconds))
+                channel.accept(
+                    lambda: proc.poll() is None, min(CONNECT_TIMEOUT_S, config.limits.wall_seconds)
+                )
                 connected = True
                 value = body(Session(channel, config, deadline))
             except ChannelError as exc:
@@ -122,8 +125,9 @@ def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome
         channel.close()
         shutil.rmtree(ipc_dir, ignore_errors=True)
     failure = _classify(failure, result, connected, config)
-    return StageOutcome(value, failure, _logs(result), result.start_s,
-                        time.monotonic() - started, result)
+    return StageOutcome(
+        value, failure, _logs(result), result.start_s, time.monotonic() - started, result
+    )
 
 
 def _spec(config: StageConfig, ipc_dir: Path) -> SandboxSpec:
@@ -134,8 +138,15 @@ def _spec(config: StageConfig, ipc_dir: Path) -> SandboxSpec:
     ]
     if config.inputs is not None:
         mounts.append(Mount(config.inputs, "/arena/inputs"))
-    argv = ["{python}", "-m", "arena_harness", "--ipc", "/arena/ipc",
-            "--submission", "/arena/submission"]
+    argv = [
+        "{python}",
+        "-m",
+        "arena_harness",
+        "--ipc",
+        "/arena/ipc",
+        "--submission",
+        "/arena/submission",
+    ]
     if config.threads:
         argv += ["--threads", str(config.threads)]
     return SandboxSpec(argv=argv, mounts=mounts, limits=config.limits, gpus=config.gpus)
@@ -150,24 +161,38 @@ def _finish(proc: Any) -> RunResult:
         return proc.wait()
 
 
-def _classify(failure: StageFailure | None, result: RunResult, connected: bool,
-              config: StageConfig) -> StageFailure | None:
+def _classify(
+    failure: StageFailure | None, result: RunResult, connected: bool, config: StageConfig
+) -> StageFailure | None:
     """The sandbox's own record beats what the channel saw: a broken channel is the symptom."""
     what = f"{config.name} stage"
     if result.oom_killed:
-        return StageFailure("failed", "memory", f"{what}: the submission used more than "
-                            f"{config.limits.memory_mb} MB of memory.")
+        return StageFailure(
+            "failed",
+            "memory",
+            f"{what}: the submission used more than {config.limits.memory_mb} MB of memory.",
+        )
     if result.timed_out or result.cpu_limited:
-        return StageFailure("failed", "timeout", f"{what}: the submission ran over its time "
-                            f"limit ({config.limits.wall_seconds:g} s wall clock).")
+        return StageFailure(
+            "failed",
+            "timeout",
+            f"{what}: the submission ran over its time "
+            f"limit ({config.limits.wall_seconds:g} s wall clock).",
+        )
     if failure is not None and not connected and failure.kind in ("crash", "timeout"):
         # The harness never connected: no mentee code had run yet, so the sandbox broke.
-        return StageFailure("error", "sandbox", f"{what}: the sandbox did not start the "
-                            f"harness (exit code {result.exit_code}).")
+        return StageFailure(
+            "error",
+            "sandbox",
+            f"{what}: the sandbox did not start the harness (exit code {result.exit_code}).",
+        )
     if failure is not None and failure.kind == "crash" and result.exit_code and not config.hidden:
         # Exit codes are the submission's choice: shown for the public stage only (threat 20).
-        return StageFailure("failed", "crash", f"{what}: the submission's process ended "
-                            f"unexpectedly (exit code {result.exit_code}).")
+        return StageFailure(
+            "failed",
+            "crash",
+            f"{what}: the submission's process ended unexpectedly (exit code {result.exit_code}).",
+        )
     return failure
 
 
@@ -178,5 +203,4 @@ def _logs(result: RunResult) -> str:
     return text
 
 
-__all__ = ["StageConfig", "Session", "StageOutcome", "StageFailure", "run_stage",
-           "ChannelClosed"]
+__all__ = ["Session", "StageConfig", "StageFailure", "StageOutcome", "run_stage"]

@@ -21,7 +21,7 @@ from grader.parts.model import hidden_stage, public_stage, read_shape_table
 from grader.parts.stage import Session, run_stage
 from grader.protocol import ProtocolViolation
 
-MAX_STATE_VALUES = 200_000_000 // 4      # 200 MB of float32
+MAX_STATE_VALUES = 200_000_000 // 4  # 200 MB of float32
 MAX_STATE_TENSORS = 4096
 
 
@@ -36,54 +36,70 @@ def grade_train(ctx: PartContext) -> PartResult:
     eval_inputs = ctx.work / f"{ctx.part.name}-eval"
     eval_inputs.mkdir(parents=True)
     save_file(state, str(eval_inputs / "trained.safetensors"))
-    load = {"builder": ctx.part.builder, "builder_kwargs": builder_kwargs(ctx),
-            "weights": "/arena/inputs/trained.safetensors", "weights_mode": "order"}
+    load = {
+        "builder": ctx.part.builder,
+        "builder_kwargs": builder_kwargs(ctx),
+        "weights": "/arena/inputs/trained.safetensors",
+        "weights_mode": "order",
+    }
     if public_stage(ctx, result, load, inputs=eval_inputs):
         hidden_stage(ctx, result, load, inputs=eval_inputs)
     return result
 
 
 def builder_kwargs(ctx: PartContext) -> dict:
-    return {"num_classes": ctx.part.num_classes, "in_channels": ctx.part.input_shape[0],
-            **ctx.part.builder_kwargs}
+    return {
+        "num_classes": ctx.part.num_classes,
+        "in_channels": ctx.part.input_shape[0],
+        **ctx.part.builder_kwargs,
+    }
 
 
-def train_stage(ctx: PartContext, result: PartResult,
-                inputs: Path) -> dict[str, np.ndarray] | None:
+def train_stage(ctx: PartContext, result: PartResult, inputs: Path) -> dict[str, np.ndarray] | None:
     budget = asdict(ctx.part.budget)
 
     def body(session: Session) -> dict[str, np.ndarray]:
-        session.request({"op": "load", "entry": ctx.bundle.entry, "device": ctx.device},
-                        what="loading the submission", timeout=120.0)
-        reply = session.request({"op": "train", "builder": ctx.part.builder,
-                                 "builder_kwargs": builder_kwargs(ctx),
-                                 "train_path": "/arena/inputs/train.npz", "budget": budget},
-                                what="training", timeout=budget["seconds"] * 1.1 + 30.0)
+        session.request(
+            {"op": "load", "entry": ctx.bundle.entry, "device": ctx.device},
+            what="loading the submission",
+            timeout=120.0,
+        )
+        reply = session.request(
+            {
+                "op": "train",
+                "builder": ctx.part.builder,
+                "builder_kwargs": builder_kwargs(ctx),
+                "train_path": "/arena/inputs/train.npz",
+                "budget": budget,
+            },
+            what="training",
+            timeout=budget["seconds"] * 1.1 + 30.0,
+        )
         if len(reply.tensors) != 2 or len(reply.tensors[0].shape) != 1:
             raise ProtocolViolation("a trained state is a vector and a shapes table")
         values = session.get(reply, 0, reply.tensors[0].shape)
-        table = read_shape_table(session, _only_second(reply))
+        table = read_shape_table(session, reply, index=1)
         return unflatten(values, table)
 
-    stage = ctx.stage("train", inputs=inputs, in_bytes=4096,
-                      out_bytes=MAX_STATE_VALUES * 4 + MAX_STATE_TENSORS * 72 + 4096)
+    stage = ctx.stage(
+        "train",
+        inputs=inputs,
+        in_bytes=4096,
+        out_bytes=MAX_STATE_VALUES * 4 + MAX_STATE_TENSORS * 72 + 4096,
+    )
     outcome = run_stage(stage, body)
     ok = result.absorb(outcome, "train")
     return outcome.value if ok else None
 
 
-def _only_second(reply):
-    return type(reply)(reply.status, reply.message, reply.tensors[1:])
-
-
 def unflatten(values: np.ndarray, table: np.ndarray) -> dict[str, np.ndarray]:
-    sizes = [int(np.prod(row[1:1 + int(row[0])], dtype=np.int64)) for row in table]
+    sizes = [int(np.prod(row[1 : 1 + int(row[0])], dtype=np.int64)) for row in table]
     if len(sizes) > MAX_STATE_TENSORS or sum(sizes) != values.size:
         raise ProtocolViolation("the trained state does not match its shapes table")
     state, offset = {}, 0
     for i, (row, size) in enumerate(zip(table, sizes)):
-        shape = tuple(int(d) for d in row[1:1 + int(row[0])])
-        chunk = values[offset:offset + size].astype(np.float32).reshape(shape)
+        shape = tuple(int(d) for d in row[1 : 1 + int(row[0])])
+        chunk = values[offset : offset + size].astype(np.float32).reshape(shape)
         state[f"{i:05d}/t"] = np.ascontiguousarray(chunk)
         offset += size
     return state

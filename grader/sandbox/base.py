@@ -96,17 +96,20 @@ class RunResult:
     oom_killed: bool
     output_truncated: bool
     cpu_limited: bool
-    start_s: float  # time to get the process running (sandbox setup included)
+    # Time to get the process started: bwrap, fork+exec of bubblewrap; docker, the engine's
+    # start call (container creation before it is not counted).
+    start_s: float
 
 
 class SandboxProcess(Protocol):
     def poll(self) -> int | None: ...
 
     def wait(self, timeout: float | None = None) -> RunResult:
-        """Wait for the end (enforcing limits.wall_seconds from the start) and collect the result.
+        """Wait for the end and collect the result.
 
-        With `timeout`, raises `TimeoutError` if the process is still running after that many
-        seconds (it is left running; the wall-clock limit still applies).
+        limits.wall_seconds (from the start) is enforced by a watchdog whether or not anyone
+        waits. With `timeout`, raises `TimeoutError` if the process is still running after that
+        many seconds (it is left running; the wall-clock limit still applies).
         """
         ...
 

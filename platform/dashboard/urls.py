@@ -6,6 +6,7 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("queue/", views.queue_fragment, name="queue"),
     path("grades.csv", views.grades_csv, name="grades-csv"),
     path("submissions/<int:submission_id>/rejudge/", views.rejudge_submission, name="rejudge"),
     path("assignments/<slug:slug>/reveal/", views.reveal_private_board, name="reveal"),

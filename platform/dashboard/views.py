@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from portal.fragments import login_required_fragment
 from submissions.models import Submission
 from submissions.services import rejudge
 
@@ -34,6 +35,14 @@ def index(request: HttpRequest) -> HttpResponse:
         "now": timezone.now(),
     }
     return render(request, "dashboard/index.html", context)
+
+
+@login_required_fragment
+@mentor_required
+@require_GET
+def queue_fragment(request: HttpRequest) -> HttpResponse:
+    """The queue counts alone, polled by the dashboard every few seconds."""
+    return render(request, "dashboard/_queue.html", {"depth": queries.queue_depth()})
 
 
 @mentor_required

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -199,11 +199,13 @@ def fit(
     config: TrainConfig,
     eval_data: ImageData | None = None,
     state_dir: str | Path | None = None,
+    on_epoch_end: Callable[[EpochLog], None] | None = None,
 ) -> FitResult:
     """Train ``model`` on ``train_data``; evaluate on ``eval_data`` after every epoch.
 
     With ``state_dir`` the full training state is saved after every epoch and a later call with
     the same arguments resumes from it (bit-identical on CPU to an uninterrupted run).
+    ``on_epoch_end`` is called with each epoch's log once its state is saved.
     """
     trainer = _Trainer(model, train_data, config)
     folder = Path(state_dir) if state_dir is not None else None
@@ -247,6 +249,8 @@ def fit(
                 save_training_state(folder, trainer.model, trainer.optimizer, trainer.generator,
                                     TrainingState(epoch + 1, step, elapsed,
                                                   [asdict(h) for h in history]))
+            if on_epoch_end is not None:
+                on_epoch_end(history[-1])
             if over_budget:
                 break
     return FitResult(history, elapsed, step, over_budget)

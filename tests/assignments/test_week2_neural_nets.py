@@ -70,10 +70,11 @@ def test_the_committed_solution_weights_reach_the_full_mark_on_the_hidden_split(
 def test_train_py_reproduces_the_committed_weights(tmp_path):
     solution = bundle_dir(SLUG) / "solution"
     committed = load_file(str(solution / "logreg.safetensors"))
-    result = subprocess.run([sys.executable, str(solution / "train.py")], capture_output=True,
-                            text=True, timeout=600)
+    out = tmp_path / "logreg.safetensors"
+    result = subprocess.run([sys.executable, str(solution / "train.py"), "--out", str(out)],
+                            capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
-    for name, tensor in load_file(str(solution / "logreg.safetensors")).items():
+    for name, tensor in load_file(str(out)).items():
         torch.testing.assert_close(tensor, committed[name], rtol=1e-4, atol=1e-5)
 
 

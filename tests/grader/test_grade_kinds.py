@@ -46,8 +46,9 @@ def test_it_grades_a_model_with_the_trusted_timer(grade_bwrap) -> None:
     assert m["accuracy"] == 1.0 and m["params"] == 130 and m["macs"] == 128
     assert m["throughput_ips"] > 0 and 0 < m["latency_p50_ms"] <= m["latency_p90_ms"]
     assert m["timed_queries"] >= 12 and m["timed_images"] >= 512
-    assert report.score == pytest.approx(70 + next(c.points for c in report.checks
-                                                   if c.name == "halves/speed"))
+    assert report.score == pytest.approx(
+        70 + next(c.points for c in report.checks if c.name == "halves/speed")
+    )
     assert_valid_report(report)
 
 
@@ -80,12 +81,14 @@ def test_a_missing_relu_breaks_equivalence(grade_bwrap) -> None:
     assert all("outputs differ" in c.message for c in report.checks)
 
 
-def test_hidden_logs_reach_mentors_only_when_asked(grade_bwrap, tmp_path: Path) -> None:
+def test_hidden_logs_reach_mentors_when_asked(grade_bwrap, tmp_path: Path) -> None:
+    # That a mentee never sees them is the attack suite's print_hidden case.
     chatty = tmp_path / "submission.py"
-    chatty.write_text("def add(a, b):\n    print('CHATTY', flush=True)\n    return a + b\n"
-                      "def scale(x, f):\n    return x * f\n"
-                      "def row_sums(m):\n    return m.sum(axis=1)\n")
-    shown = grade_bwrap("fx-functions", chatty, show_hidden_logs=True)
-    assert "hidden stage output" in shown.logs and shown.logs.count("CHATTY") > 1
-    hidden = grade_bwrap("fx-functions", chatty)
-    assert hidden.logs.count("CHATTY") == 1  # the one public case
+    chatty.write_text(
+        "def add(a, b):\n    print('CHATTY', flush=True)\n    return a + b\n"
+        "def scale(x, f):\n    return x * f\n"
+        "def row_sums(m):\n    return m.sum(axis=1)\n"
+    )
+    report = grade_bwrap("fx-functions", chatty, show_hidden_logs=True)
+    assert "hidden stage output" in report.logs
+    assert report.logs.count("CHATTY") == 1 + 4  # the public case, then the hidden ones

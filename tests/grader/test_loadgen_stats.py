@@ -9,11 +9,17 @@ from grader.loadgen import LoadgenResult, TimedQuery
 
 
 def result(latencies_ms: list[float], repeats_ms: list[float], batch: int = 10) -> LoadgenResult:
-    queries = [TimedQuery(np.arange(i * batch, (i + 1) * batch), int(ms * 1e6))
-               for i, ms in enumerate(latencies_ms)]
-    return LoadgenResult(queries=queries, outputs={},
-                         indices=np.concatenate([q.indices for q in queries]),
-                         repeat_latencies_ns=[int(ms * 1e6) for ms in repeats_ms], repeats=2)
+    queries = [
+        TimedQuery(np.arange(i * batch, (i + 1) * batch), int(ms * 1e6))
+        for i, ms in enumerate(latencies_ms)
+    ]
+    return LoadgenResult(
+        queries=queries,
+        outputs={},
+        indices=np.concatenate([q.indices for q in queries]),
+        repeat_latencies_ns=[int(ms * 1e6) for ms in repeats_ms],
+        repeats=2,
+    )
 
 
 def test_throughput_is_images_over_the_time_of_the_timed_queries() -> None:

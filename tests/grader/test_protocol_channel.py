@@ -138,8 +138,8 @@ def test_a_result_that_is_no_tensor_is_refused(channel: Channel) -> None:
 
 
 def test_it_builds_a_model_and_reports_params_and_macs(channel: Channel, tmp_path: Path) -> None:
-    from safetensors.torch import save_file
     import torch
+    from safetensors.torch import save_file
 
     save_file(
         {"1.weight": torch.ones(3, 4), "1.bias": torch.zeros(3)},
@@ -158,8 +158,8 @@ def test_it_builds_a_model_and_reports_params_and_macs(channel: Channel, tmp_pat
 
 
 def test_weights_that_do_not_fit_are_a_weights_error(channel: Channel, tmp_path: Path) -> None:
-    from safetensors.torch import save_file
     import torch
+    from safetensors.torch import save_file
 
     save_file({"1.weight": torch.ones(2, 2)}, str(tmp_path / "submission" / "w.safetensors"))
     reply = channel.request(

@@ -109,6 +109,7 @@ ACCESS_TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/submissions/999999/", {ANON: 302, ALICE: 404, BOB: 404, MENTOR: 404}),
     # --- The mentor dashboard ---
     ("GET", "/dashboard/", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
+    ("GET", "/dashboard/queue/", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
     ("GET", "/dashboard/grades.csv", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
     (
         "POST",

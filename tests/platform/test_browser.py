@@ -31,10 +31,11 @@ ARTIFACTS = REPO / "var" / "test-artifacts"
 GRADING_SECONDS = 150
 
 
-@pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Stack]:
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The embedded platform (SQLite, filesystem broker), its static files collected as a
     deployment does, so the page loads the vendored htmx from the server itself."""
+    tmp_path = tmp_path_factory.mktemp("browser")
     stack = Stack(home=tmp_path / "home", services=False)
     stack.home.mkdir()
     try:
@@ -51,7 +52,7 @@ def platform(tmp_path: Path) -> Iterator[Stack]:
         stack.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: apt-get install chromium"
     with sync_playwright() as playwright:
@@ -82,6 +83,17 @@ def log_in(page: Page, username: str, password: str) -> None:
     page.wait_for_url(re.compile(r"/courses/"))
 
 
+def watch_for_navigation(page: Page) -> list[str]:
+    """Main-frame navigations from now on (a reload counts), plus a marker a reload would wipe."""
+    navigations: list[str] = []
+    page.on(
+        "framenavigated",
+        lambda frame: navigations.append(frame.url) if frame == page.main_frame else None,
+    )
+    page.evaluate("window.arenaSamePage = true")
+    return navigations
+
+
 def test_a_mentee_submits_and_watches_the_verdict_arrive(page: Page) -> None:
     log_in(page, "mentee1", "mentee-demo")
     assert "Signed in as" in page.inner_text("header")
@@ -99,12 +111,7 @@ def test_a_mentee_submits_and_watches_the_verdict_arrive(page: Page) -> None:
     assert first_status in ("queued", "running"), first_status
 
     # From here on the page must update itself: any navigation (a reload included) fails.
-    navigations: list[str] = []
-    page.on(
-        "framenavigated",
-        lambda frame: navigations.append(frame.url) if frame == page.main_frame else None,
-    )
-    page.evaluate("window.arenaSamePage = true")
+    navigations = watch_for_navigation(page)
     scored = page.locator(f'#{row_id} [data-status="scored"]')
     scored.wait_for(timeout=GRADING_SECONDS * 1000)
     assert navigations == []
@@ -122,3 +129,24 @@ def test_a_mentee_submits_and_watches_the_verdict_arrive(page: Page) -> None:
     assert checks.count() == 2
     assert checks.nth(0).inner_text().split("\t")[:2] == ["add", "passed"]
     assert "[public] add case 0: ok" in page.inner_text("pre.logs")
+
+
+def test_the_result_page_fills_in_by_itself_for_a_broken_upload(page: Page, tmp_path: Path) -> None:
+    # Slow enough that the result page is open before the verdict, then broken on import.
+    broken = tmp_path / "submission.py"
+    broken.write_text('import time\n\ntime.sleep(5)\nraise RuntimeError("broken on purpose")\n')
+    log_in(page, "mentee2", "mentee-demo")
+    page.goto(f"/assignments/{SMOKE_SLUG}/")
+    page.get_by_label("Your submission").set_input_files(str(broken))
+    page.get_by_role("button", name="Submit for grading").click()
+    page.wait_for_url(re.compile(r"/submissions/\?assignment="))
+    page.locator("#submission-rows tr a").first.click()
+    page.wait_for_url(re.compile(r"/submissions/\d+/$"))
+    assert page.get_attribute("#result-panel", "data-status") in ("queued", "running")
+
+    navigations = watch_for_navigation(page)
+    page.locator('#result-panel[data-status="failed"]').wait_for(timeout=GRADING_SECONDS * 1000)
+    assert navigations == [] and page.evaluate("window.arenaSamePage") is True
+    alert = page.get_by_role("alert").inner_text()
+    assert alert.startswith("exception:") and "RuntimeError" in alert, alert
+    assert page.locator("table.checks tbody tr.fail").count() == 2

@@ -64,3 +64,16 @@ def test_demo_users_exist_only_in_demo_mode(db, settings):  # type: ignore[no-un
     for name in ("mentee1", "mentee2", "mentee3"):
         mentee = User.objects.get(username=name)
         assert not is_mentor(mentee) and mentee.check_password("mentee-demo")
+
+
+def test_hidden_data_is_built_once_and_recorded(assignment, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
+    from courses.models import HiddenDataset
+
+    monkeypatch.setenv("ARENA_HOME", str(tmp_path))  # where arena_datasets builds it
+    call_command("build_hidden_data", stdout=io.StringIO())
+    call_command("build_hidden_data", assignment.slug, stdout=io.StringIO())
+    dataset = HiddenDataset.objects.get(assignment=assignment)
+    assert dataset.path.startswith(str(tmp_path / "hidden" / assignment.slug))
+    assert dataset.content_hash in dataset.path
+    with pytest.raises(CommandError, match="Unknown assignments: nope"):
+        call_command("build_hidden_data", "nope", stdout=io.StringIO())

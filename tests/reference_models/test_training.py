@@ -7,68 +7,74 @@ import torch
 
 from reference_models.training import TrainConfig, build_seeded, evaluate, fit, load_dataset
 from reference_models.training.data import ImageData
+from reference_models.training.loop import EpochLog
 
-CONFIG = TrainConfig(epochs=2, batch_size=64, lr=0.05, warmup_epochs=0.5,
+CONFIG = TrainConfig(epochs=2, batch_size=32, lr=0.05, warmup_epochs=0.5,
                      label_smoothing=0.1, augment_shift=2, seed=3, progress=False)
+
+
+class Crash(Exception):
+    pass
 
 
 @pytest.fixture(scope="module")
 def digits() -> tuple[ImageData, ImageData]:
     train, test = load_dataset("mnist-5k")
-    return (train.subset(torch.arange(0, 4000, 6), "mnist-5k/small-train"),
-            test.subset(torch.arange(0, 1000, 4), "mnist-5k/small-test"))
+    return (train.subset(torch.arange(0, 4000, 10), "mnist-5k/small-train"),
+            test.subset(torch.arange(0, 1000, 5), "mnist-5k/small-test"))
 
 
 def _small_cnn() -> torch.nn.Module:
     return build_seeded("simple_cnn", 3, width=8, num_classes=10, in_channels=1)
 
 
+def _same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                 b.state_dict().values()))
+
+
 def test_it_makes_the_loss_fall_and_beats_chance(digits) -> None:
     train, test = digits
     model = _small_cnn()
     before = evaluate(model, test)
-    result = fit(model, train, CONFIG.replace(epochs=3), eval_data=test)
+    result = fit(model, train, CONFIG.replace(epochs=4), eval_data=test)
     losses = [h.train_loss for h in result.history]
     assert losses[-1] < losses[0]
     after = evaluate(model, test)
     assert after.loss < before.loss
-    assert after.accuracy > 0.5
+    assert after.accuracy > 0.3
 
 
-def test_it_is_bit_identical_when_repeated_with_the_same_seed(digits) -> None:
-    train, _ = digits
-    first, second = _small_cnn(), _small_cnn()
-    fit(first, train, CONFIG)
-    fit(second, train, CONFIG)
-    for a, b in zip(first.state_dict().values(), second.state_dict().values()):
-        assert torch.equal(a, b)
-
-
-def test_another_seed_gives_other_weights(digits) -> None:
-    train, _ = digits
-    first, second = _small_cnn(), _small_cnn()
-    fit(first, train, CONFIG)
-    fit(second, train, CONFIG.replace(seed=4))
-    assert not torch.equal(first.classifier[-1].weight, second.classifier[-1].weight)
+def test_it_is_bit_identical_when_repeated_with_the_same_seed_only(digits) -> None:
+    train = digits[0].subset(torch.arange(128))
+    config = CONFIG.replace(epochs=1)
+    first, second, other_seed = _small_cnn(), _small_cnn(), _small_cnn()
+    fit(first, train, config)
+    fit(second, train, config)
+    fit(other_seed, train, config.replace(seed=4))
+    assert _same_weights(first, second)
+    assert not _same_weights(first, other_seed)
 
 
 def test_a_resumed_run_ends_where_an_uninterrupted_one_does(digits, tmp_path) -> None:
-    train, _ = digits
+    train = digits[0].subset(torch.arange(128))
     straight = _small_cnn()
     fit(straight, train, CONFIG)
-    resumed = _small_cnn()
-    fit(resumed, train, CONFIG.replace(epochs=1), state_dir=tmp_path)
-    # A fresh process would rebuild the model and call fit again with the full settings.
-    resumed_again = _small_cnn()
-    result = fit(resumed_again, train, CONFIG, state_dir=tmp_path)
+
+    def crash_after_first_epoch(log: EpochLog) -> None:
+        if log.epoch == 1:
+            raise Crash
+
+    with pytest.raises(Crash):
+        fit(_small_cnn(), train, CONFIG, state_dir=tmp_path, on_epoch_end=crash_after_first_epoch)
+    resumed = _small_cnn()  # a fresh process rebuilds the model and calls fit again
+    result = fit(resumed, train, CONFIG, state_dir=tmp_path)
     assert [h.epoch for h in result.history] == [1, 2]
-    for a, b in zip(straight.state_dict().values(), resumed_again.state_dict().values()):
-        assert torch.equal(a, b)
+    assert _same_weights(straight, resumed)
 
 
 def test_it_trains_googlenet_with_its_auxiliary_heads(digits) -> None:
-    train, _ = digits
     model = build_seeded("googlenet", 0, num_classes=10, in_channels=1, input_size=28)
-    tiny = train.subset(torch.arange(8))
-    result = fit(model, tiny, CONFIG.replace(epochs=1, batch_size=4))
+    tiny = digits[0].subset(torch.arange(4))
+    result = fit(model, tiny, CONFIG.replace(epochs=1, batch_size=2))
     assert result.steps == 2 and torch.isfinite(torch.tensor(result.history[0].train_loss))

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -30,13 +31,16 @@ def train(images: np.ndarray, labels: np.ndarray) -> tuple[torch.Tensor, torch.T
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=HERE / "logreg.safetensors")
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # tiny matrices: threads only add contention (and nondeterminism)
     sys.path.insert(0, str(HERE))
     data = np.load(HERE.parent / "starter" / "digits_train.npz")
     weight, bias = train(data["images"], data["labels"])
     # nn.Linear stores the weight as [out, in]: the transpose of x @ weight.
-    save_file({"linear.weight": weight.T.contiguous(), "linear.bias": bias},
-              str(HERE / "logreg.safetensors"))
-    print(f"wrote {HERE / 'logreg.safetensors'}")
+    save_file({"linear.weight": weight.T.contiguous(), "linear.bias": bias}, str(args.out))
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ and its leaderboard."""
 from __future__ import annotations
 
 from courses.models import Assignment
+from courses.roles import is_mentor
 from courses.services import starter_zip
 from django.contrib import messages
 from django.contrib.auth import get_user
@@ -51,9 +52,12 @@ def _assignment_page(
     request: HttpRequest, assignment: Assignment, form: UploadForm, status: int = 200
 ) -> HttpResponse:
     user = request.user
+    state = assignment_state(assignment)
     context = {
         "assignment": assignment,
-        "state": assignment_state(assignment),
+        "state": state,
+        # The service decides (mentors may always submit); this only spares a doomed upload.
+        "can_submit": state == "open" or is_mentor(user),
         "statement": render_statement(assignment.statement),
         "limits": scoring.limits(assignment),
         "parts": scoring.scored_parts(assignment),

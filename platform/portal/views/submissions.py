@@ -12,6 +12,7 @@ from submissions.models import Submission
 from submissions.services import SubmissionRefused, set_selected
 
 from portal.access import assignment_or_404, submission_or_404
+from portal.fragments import login_required_fragment
 from portal.queries import my_submissions
 
 MAX_LISTED = 100
@@ -36,7 +37,7 @@ def my_submissions_page(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/my_submissions.html", _listed(request))
 
 
-@login_required
+@login_required_fragment
 @require_GET
 def my_submissions_rows(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/fragments/submission_rows.html", _listed(request))
@@ -59,7 +60,7 @@ def result_page(request: HttpRequest, submission_id: int) -> HttpResponse:
     return render(request, "portal/result.html", _result_context(request, submission))
 
 
-@login_required
+@login_required_fragment
 @require_GET
 def result_panel(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = submission_or_404(request, submission_id)

@@ -113,7 +113,8 @@ ATTACKS = [
     Attack("docker_socket", "fx-attacks", "scored", None, _full_marks),
     Attack("write_outside", "fx-attacks", "scored", None, _write_blocked),
     Attack("leaked_fds", "fx-attacks", "scored", None, _full_marks),
-    Attack("kill_trusted", "fx-attacks", "scored", None, _full_marks),
+    # Killing everything it can see kills its own sandbox: a crash, and nothing outside.
+    Attack("kill_trusted", "fx-attacks", "failed", "crash"),
     Attack("fork_bomb", "fx-attacks", "scored", None, _full_marks),
     Attack("memory_bomb", "fx-attacks", "failed", "memory"),
     Attack("disk_fill", "fx-attacks", "scored", None, _full_marks),
@@ -152,6 +153,10 @@ class _PickleBomb:
 def build_submission(attack: Attack, folder: Path) -> Path:
     """The upload of an attack: a .py file, or a folder with the weights the bundle expects."""
     source = SUBMISSIONS / f"{attack.name}.py"
+    if attack.name == "syntax_error":  # written here: a broken file in the tree upsets linters
+        source = folder / "submission.py"
+        source.write_text("def add(a, b)\n    return a + b\n")
+        return source
     if attack.name == "zip_slip":
         upload = folder / "upload.zip"
         with zipfile.ZipFile(upload, "w") as archive:

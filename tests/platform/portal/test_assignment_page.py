@@ -124,3 +124,17 @@ def test_the_form_requires_a_csrf_token(mentee_a, assignment):  # type: ignore[n
     response = client.post(SUBMIT, {"file": upload("s.py", b"x = 1\n")})
     assert response.status_code == 403
     assert not Submission.objects.exists()
+
+
+def test_after_the_deadline_the_form_gives_way_to_a_notice(mentee_a, assignment):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    assignment.deadline = timezone.now() - timedelta(minutes=5)
+    assignment.save(update_fields=["deadline"])
+    client = logged_in(mentee_a)
+    page = client.get(PAGE).content.decode()
+    assert "The deadline has passed" in page and "Submit for grading" not in page
+    response = client.post(SUBMIT, {"file": upload("s.py", b"x = 1\n")})
+    assert response.status_code == 400 and "The deadline of" in response.content.decode()

@@ -117,3 +117,12 @@ def test_a_formula_looking_username_is_defused_in_the_csv(mentor, assignment):  
         csv.reader(io.StringIO(logged_in(mentor).get("/dashboard/grades.csv").content.decode()))
     )
     assert ["'=cmd", ""] in rows
+
+
+def test_the_queue_counts_refresh_as_a_fragment(mentor, mentee_a, assignment):  # type: ignore[no-untyped-def]
+    client = logged_in(mentor)
+    assert 'hx-get="/dashboard/queue/"' in client.get(DASHBOARD).content.decode()
+    make_submission(mentee_a, assignment, status=Status.QUEUED)
+    fragment = client.get("/dashboard/queue/").content.decode()
+    assert fragment.startswith('<table class="compact" id="queue-depth"')
+    assert 'data-queued="1"' in fragment

@@ -54,3 +54,15 @@ def test_an_infrastructure_error_is_not_blamed_on_the_mentee(mentee_a, assignmen
     make_submission(mentee_a, assignment, status=Status.ERROR, error_kind="sandbox")
     fragment = logged_in(mentee_a).get(ROWS).content.decode()
     assert "grading error (not your fault)" in fragment
+
+
+def test_a_poll_after_the_session_expired_sends_the_page_to_log_in(mentee_a, assignment):  # type: ignore[no-untyped-def]
+    response = Client().get(
+        ROWS,
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL="http://testserver/submissions/?assignment=platform-smoke",
+    )
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == (
+        "/accounts/login/?next=/submissions/%3Fassignment%3Dplatform-smoke"
+    )

@@ -8,7 +8,12 @@ import torch
 
 def add(a, b):
     for obj in gc.get_objects():
-        if isinstance(obj, (np.ndarray, torch.Tensor)) and tuple(obj.shape) == tuple(a.shape):
-            if obj is not a and obj is not b and not torch.equal(torch.as_tensor(obj), a):
-                return torch.as_tensor(obj)
+        same_shape = isinstance(obj, (np.ndarray, torch.Tensor)) and obj.shape == a.shape
+        if (
+            same_shape
+            and obj is not a
+            and obj is not b
+            and not torch.equal(torch.as_tensor(obj), a)
+        ):
+            return torch.as_tensor(obj)
     return torch.zeros_like(a)

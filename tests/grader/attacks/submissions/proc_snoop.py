@@ -12,7 +12,8 @@ for pid in os.listdir("/proc"):
                 text = handle.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if any(word in text for word in ("pytest", "grader", "celery", "ARENA_TEST_FAKE_SECRET")):
+        # The worker's processes (pytest, celery, the grader command) or its environment.
+        if any(word in text for word in ("pytest", "celery", "grader grade", "ARENA_", "s3cr3t")):
             print(f"ESCAPED: /proc/{pid}/{what}: {text[:200]}")
 
 

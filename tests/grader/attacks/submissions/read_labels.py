@@ -1,11 +1,14 @@
 """Threats 2 and 3: find hidden labels, other submissions or the worker's files on disk."""
 
 import os
+import sys
 
+# The Python runtime is visible read-only on purpose (its libraries have files named like these).
+RUNTIME = tuple(os.path.realpath(p) for p in {sys.prefix, sys.base_prefix})
 FOUND = []
 for root in ("/", "/work", "/tmp", "/var", "/root", "/home", "/srv", "/arena"):
     for dirpath, dirnames, filenames in os.walk(root):
-        if dirpath.startswith(("/proc", "/sys", "/dev", "/usr", "/lib", "/etc")):
+        if dirpath.startswith(("/proc", "/sys", "/dev", "/usr", "/lib", "/etc") + RUNTIME):
             dirnames[:] = []
             continue
         for name in filenames:

@@ -1,7 +1,5 @@
 """Threats 13 and 19: write outside scratch (harness, submission, inputs, host paths)."""
 
-import os
-
 for path in (
     "/arena/harness/arena_harness/server.py",
     "/arena/harness/pwned.py",

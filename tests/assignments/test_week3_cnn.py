@@ -1,0 +1,95 @@
+"""Week 3 bundle: recipe, hidden Fashion-MNIST split, public tests, and real grading of its uploads."""
+
+import sys
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from arena_datasets.real import fashion_mnist
+from grader.bundle import load_bundle
+from tests.assignments.conftest import (
+    assert_full_marks, assert_function_cases_cover_every_check, assert_loses_exactly,
+    assert_same_arrays, build_hidden_data, bundle_dir, grade_bundle, load_arrays, run_public_tests,
+    wrong_params, zip_solution)
+
+SLUG = "week3-cnn"
+MAX_WEIGHTS_BYTES = 2 * 1024 * 1024
+
+
+def test_the_bundle_is_valid_and_worth_100_points():
+    bundle = load_bundle(SLUG)
+    assert bundle.max_points == pytest.approx(100.0)
+    assert [(p.name, p.kind) for p in bundle.parts] == [("functions", "functions"), ("cnn", "model")]
+
+
+def test_the_recipe_is_deterministic_and_covers_every_check(tmp_path):
+    first = build_hidden_data(SLUG, tmp_path / "a")
+    assert_function_cases_cover_every_check(SLUG, first, "functions")
+    assert_same_arrays(first, build_hidden_data(SLUG, tmp_path / "b"))
+
+
+def test_the_hidden_set_is_the_fashion_mnist_test_split_halved_by_seed(tmp_path):
+    hidden = build_hidden_data(SLUG, tmp_path) / "cnn"
+    images = load_arrays(hidden / "inputs.npz")["images"]
+    labels = load_arrays(hidden / "labels.npz")["labels"]
+    split = load_arrays(hidden / "split.npz")
+    test_images, test_labels = fashion_mnist("test")
+    assert images.shape == (10_000, 1, 28, 28) and images.dtype == np.float32
+    assert 0.0 <= images.min() and images.max() <= 1.0
+    np.testing.assert_array_equal(np.rint(images[:, 0] * 255).astype(np.uint8), test_images)
+    np.testing.assert_array_equal(labels, test_labels)
+    assert len(split["public"]) == len(split["private"]) == 5000
+    assert not set(split["public"].tolist()) & set(split["private"].tolist())
+    assert not (hidden / "inputs.npz").read_bytes().count(b"labels"), "labels leaked into inputs"
+
+
+def test_the_pooling_cases_overlap_and_the_kernels_are_never_1x1(tmp_path):
+    inputs = load_arrays(build_hidden_data(SLUG, tmp_path) / "functions" / "inputs.npz")
+    pools = [(int(inputs[f"max_pool2d/{i}/args/1/s"]), int(inputs[f"max_pool2d/{i}/args/2/s"]))
+             for i in range(6)]
+    assert any(stride < kernel for kernel, stride in pools)
+    kernels = [v.shape[2:] for k, v in inputs.items() if k.startswith("conv2d/") and k.endswith("args/1")]
+    assert all(kernel != (1, 1) for kernel in kernels)
+
+
+def test_the_solution_weights_are_small_and_clear_the_full_mark():
+    weights = bundle_dir(SLUG) / "solution" / "cnn.safetensors"
+    assert weights.stat().st_size < MAX_WEIGHTS_BYTES
+    sys.path.insert(0, str(bundle_dir(SLUG) / "solution"))
+    try:
+        import submission
+    finally:
+        sys.path.pop(0)
+    model = submission.build_model()
+    model.load_state_dict(load_file(str(weights)))
+    model.eval()
+    images, labels = fashion_mnist("test")
+    with torch.no_grad():
+        batches = torch.from_numpy(images).float().div(255.0)[:, None].split(1000)
+        predictions = torch.cat([model(batch).argmax(1) for batch in batches]).numpy()
+    accuracy = (predictions == labels).mean()
+    assert accuracy >= load_bundle(SLUG).parts[1].scoring.metric_full, accuracy
+
+
+def test_the_public_tests_pass_on_the_solution():
+    result = run_public_tests(SLUG, bundle_dir(SLUG) / "solution")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_public_tests_fail_on_the_starter():
+    result = run_public_tests(SLUG, bundle_dir(SLUG) / "starter")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "7 failed" in result.stdout, result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_the_solution_earns_full_marks():
+    assert_full_marks(grade_bundle(SLUG, zip_solution(bundle_dir(SLUG) / "solution")))
+
+
+@pytest.mark.parametrize("case", wrong_params(SLUG, pytest.mark.slow, pytest.mark.bwrap))
+def test_each_wrong_upload_loses_exactly_its_checks(case):
+    assert_loses_exactly(grade_bundle(SLUG, zip_solution(case.upload)), case)
