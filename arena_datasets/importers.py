@@ -23,9 +23,9 @@ CIFAR_TEST_BATCHES = ("test_batch",)
 
 
 class ImportedDataset(NamedTuple):
-    images: np.ndarray        # uint8 [N, C, H, W]
-    labels: np.ndarray        # int64 [N]
-    classes: list[str]        # classes[label] is the class name
+    images: np.ndarray  # uint8 [N, C, H, W]
+    labels: np.ndarray  # int64 [N]
+    classes: list[str]  # classes[label] is the class name
 
 
 class DatasetFormatError(ValueError):
@@ -69,8 +69,9 @@ def _load_image(path: Path, mode: str, size: tuple[int, int] | None) -> np.ndarr
     return pixels[None] if pixels.ndim == 2 else pixels.transpose(2, 0, 1)
 
 
-def import_image_folder(root: Path, mode: str = "RGB",
-                        size: tuple[int, int] | None = None) -> ImportedDataset:
+def import_image_folder(
+    root: Path, mode: str = "RGB", size: tuple[int, int] | None = None
+) -> ImportedDataset:
     """Read ``root/<class>/<image>`` like torchvision's ``ImageFolder`` (classes sorted by name).
 
     ``mode`` is a PIL mode (``"RGB"`` or ``"L"``); ``size`` is ``(H, W)`` to resize to, needed
@@ -100,7 +101,9 @@ def _as_nchw(images: np.ndarray) -> np.ndarray:
         return images
     if images.ndim == 4 and images.shape[3] in (1, 3):
         return images.transpose(0, 3, 1, 2)
-    raise DatasetFormatError(f"images of shape {images.shape} are neither [N,H,W], [N,C,H,W] nor [N,H,W,C]")
+    raise DatasetFormatError(
+        f"images of shape {images.shape} are neither [N,H,W], [N,C,H,W] nor [N,H,W,C]"
+    )
 
 
 def import_npz(path: Path) -> ImportedDataset:
@@ -115,7 +118,11 @@ def import_npz(path: Path) -> ImportedDataset:
         if not np.issubdtype(images.dtype, np.floating) or images.min() < 0 or images.max() > 1:
             raise DatasetFormatError("images must be uint8, or floats in [0, 1]")
         images = np.rint(images * 255.0).astype(np.uint8)
-    if labels.ndim != 1 or len(labels) != len(images) or not np.issubdtype(labels.dtype, np.integer):
+    if (
+        labels.ndim != 1
+        or len(labels) != len(images)
+        or not np.issubdtype(labels.dtype, np.integer)
+    ):
         raise DatasetFormatError("labels must be one integer per image")
     labels = labels.astype(np.int64)
     classes = classes or [str(i) for i in range(int(labels.max()) + 1)]
@@ -133,4 +140,6 @@ def import_dataset(path: Path, split: str = "train") -> ImportedDataset:
         return import_cifar10(path, split)
     if path.is_dir():
         return import_image_folder(path)
-    raise DatasetFormatError(f"{path}: not an .npz, a cifar-10-batches-py folder or an image folder")
+    raise DatasetFormatError(
+        f"{path}: not an .npz, a cifar-10-batches-py folder or an image folder"
+    )

@@ -1,4 +1,4 @@
-"""Where the data layer keeps its files: everything under ``ARENA_HOME`` (default ``<repo>/var``)."""
+"""Where the data layer keeps its files: under ``ARENA_HOME`` (default ``<repo>/var``)."""
 
 from __future__ import annotations
 

@@ -16,8 +16,18 @@ import numpy as np
 
 from arena_datasets import fetch
 
-FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 TEXTURE_NAMES = ("brick", "grass", "gravel")
 PHOTO_NAMES = ("astronaut", "coffee", "chelsea", "china", "flower")
 
@@ -37,7 +47,7 @@ def _fashion_mnist(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fashion_mnist(split: Literal["train", "test"]) -> tuple[np.ndarray, np.ndarray]:
-    """Fashion-MNIST: ``train`` 60,000 or ``test`` 10,000 images ``uint8 [N,28,28]``, ``int64 [N]``."""
+    """Fashion-MNIST ``train`` (60,000) or ``test`` (10,000): ``uint8 [N,28,28]``, ``int64 [N]``."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     images, labels = _fashion_mnist(split)
@@ -127,5 +137,6 @@ def _textures() -> dict[str, np.ndarray]:
 
 def textures() -> dict[str, np.ndarray]:
     """Gray ``uint8 [H,W]`` backgrounds: textures (brick, grass, gravel) and photos
-    (astronaut, coffee, chelsea, china, flower), at least 300x400 each, for canvases to crop from."""
+    (astronaut, coffee, chelsea, china, flower), at least 300x400 each, for canvases to crop.
+    """
     return {name: image.copy() for name, image in _textures().items()}

@@ -35,9 +35,10 @@ class FunctionCases:
         self.labels: dict[str, np.ndarray] = {}
         self.counts: dict[str, int] = {}
 
-    def add(self, check: str, args: Sequence[Any], outputs: Any,
-            kwargs: dict[str, Any] | None = None) -> None:
-        """One case: positional ``args`` (scalars stay scalars), expected ``outputs`` (one or a tuple)."""
+    def add(
+        self, check: str, args: Sequence[Any], outputs: Any, kwargs: dict[str, Any] | None = None
+    ) -> None:
+        """One case: positional ``args`` (scalars stay scalars), ``outputs`` (one or a tuple)."""
         index = self.counts.get(check, 0)
         self.counts[check] = index + 1
         prefix = f"{check}/{index}"
@@ -61,8 +62,13 @@ class FunctionCases:
             np.savez(folder / "public_labels.npz", **public.labels)
 
 
-def save_model_part(folder: Path, images: np.ndarray, labels: np.ndarray, split: tuple[np.ndarray, np.ndarray],
-                    public_examples: int = 16) -> None:
+def save_model_part(
+    folder: Path,
+    images: np.ndarray,
+    labels: np.ndarray,
+    split: tuple[np.ndarray, np.ndarray],
+    public_examples: int = 16,
+) -> None:
     """Write a model part: hidden ``images``/``labels``, the public/private ``split`` (indices into
     them) and the first ``public_examples`` of the public split as visible sanity examples."""
     public, private = split

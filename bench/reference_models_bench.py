@@ -24,10 +24,10 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import reference_models  # noqa: E402
-from reference_models.training import load_recipe, run_recipe  # noqa: E402
-from reference_models.training.loop import _logits_and_loss  # noqa: E402
-from reference_models.training.config import TrainConfig  # noqa: E402
+import reference_models
+from reference_models.training import load_recipe, run_recipe
+from reference_models.training.config import TrainConfig
+from reference_models.training.loop import _logits_and_loss
 
 RESULTS = REPO / "bench" / "results" / "reference_models.json"
 FAMILY_MODELS = ("alexnet", "vgg11_bn", "vgg16_bn", "resnet18", "resnet50", "googlenet",
@@ -80,7 +80,8 @@ def run_throughput(models: list[str]) -> None:
 def run_one_recipe(name: str, epochs: int | None) -> None:
     recipe = load_recipe(name)
     overrides = {"epochs": epochs} if epochs else {}
-    result = run_recipe(recipe, overrides=overrides)
+    # Test accuracy after every epoch: a run cut short still says where it got to.
+    result = run_recipe(recipe, overrides=overrides, eval_each_epoch=True)
     entry = {"model": recipe.model, "dataset": recipe.dataset,
              "epochs": len(result.fit.history), "test_accuracy": result.test_accuracy,
              "training_time_s": round(result.fit.training_time_s, 1),

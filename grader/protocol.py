@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.harness import wire
-from grader.harness.wire import SHM_NAME, SOCKET_NAME
+from grader.harness.arena_harness import wire
+from grader.harness.arena_harness.wire import SHM_NAME, SOCKET_NAME
 
 MAX_DIM = 1 << 31
 

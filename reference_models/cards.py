@@ -103,8 +103,8 @@ def _device_name(device: str) -> str:
 
 
 def cards_markdown(cards: list[ModelCard]) -> str:
-    lines = ["| model | family | input | params | MACs | latency p50 (ms, batch 1) | "
-             "throughput (img/s) |", "|---|---|---|---:|---:|---:|---:|"]
+    lines = [("| model | family | input | params | MACs | latency p50 (ms, batch 1) | "
+             "throughput (img/s) |"), "|---|---|---|---:|---:|---:|---:|"]
     for c in cards:
         latency = f"{c.latency_ms_p50:.1f}" if c.latency_ms_p50 is not None else "-"
         throughput = f"{c.throughput_ips:.1f}" if c.throughput_ips is not None else "-"

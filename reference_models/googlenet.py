@@ -5,7 +5,8 @@ the auxiliary heads, at 1000 classes). Like torchvision, the "5x5" branch uses a
 torchvision's ImageNet checkpoint was trained that way and the parameter count depends on it.
 In training mode with ``aux_logits`` the model returns ``GoogLeNetOutputs(logits, aux_logits2,
 aux_logits1)``; in eval mode only the logits. The small-input layout uses a 3x3 stride-1 first
-convolution and drops the two stem poolings.
+convolution and drops the first stem pooling, so a 28x28 image reaches the inception blocks at
+14x14 (an ImageNet image reaches them at 28x28: this keeps a quarter of the compute).
 """
 
 from __future__ import annotations
@@ -97,9 +98,7 @@ class GoogLeNet(nn.Module):
             self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         self.conv2 = BasicConv2d(64, 64, kernel_size=1)
         self.conv3 = BasicConv2d(64, 192, kernel_size=3, padding=1)
-        self.maxpool2: nn.Module = (
-            nn.Identity() if small_input else nn.MaxPool2d(3, stride=2, ceil_mode=True)
-        )
+        self.maxpool2 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         self.inception3a = Inception(192, 64, 96, 128, 16, 32, 32)
         self.inception3b = Inception(256, 128, 128, 192, 32, 96, 64)
         self.maxpool3 = nn.MaxPool2d(3, stride=2, ceil_mode=True)

@@ -19,14 +19,31 @@ from arena_datasets.recipe_tools import FunctionCases
 EPS = 1e-5
 
 # (shape [N,C,H,W], dtype): batch of one, one channel, non-square, integer pixels.
-NORMALIZE_CASES = [((8, 3, 16, 16), "float32"), ((1, 3, 5, 7), "float32"),
-                   ((4, 1, 28, 28), "float64"), ((6, 2, 9, 4), "uint8"), ((2, 5, 3, 11), "float64")]
-ONE_HOT_CASES = [(10, 10), (1, 5), (7, 12), (32, 3), (5, 2)]           # (N, num_classes)
-MATMUL_CASES = [((4, 3, 5), (4, 5, 2)), ((4, 3, 5), (5, 2)), ((1, 6, 4), (3, 4, 6)),
-                ((2, 1, 3, 4), (5, 4, 2)), ((3, 2), (2, 7)), ((2, 3, 1, 8), (1, 8, 1))]
+NORMALIZE_CASES = [
+    ((8, 3, 16, 16), "float32"),
+    ((1, 3, 5, 7), "float32"),
+    ((4, 1, 28, 28), "float64"),
+    ((6, 2, 9, 4), "uint8"),
+    ((2, 5, 3, 11), "float64"),
+]
+ONE_HOT_CASES = [(10, 10), (1, 5), (7, 12), (32, 3), (5, 2)]  # (N, num_classes)
+MATMUL_CASES = [
+    ((4, 3, 5), (4, 5, 2)),
+    ((4, 3, 5), (5, 2)),
+    ((1, 6, 4), (3, 4, 6)),
+    ((2, 1, 3, 4), (5, 4, 2)),
+    ((3, 2), (2, 7)),
+    ((2, 3, 1, 8), (1, 8, 1)),
+]
 # Every image has several channels: the column layout (channel first) must be checked each time.
-IM2COL_CASES = [((3, 8, 8), 3, 3, 1, 0), ((2, 5, 9), 2, 3, 1, 1), ((2, 10, 7), 3, 2, 2, 1),
-                ((4, 6, 6), 2, 1, 1, 0), ((3, 7, 7), 7, 7, 1, 0), ((3, 11, 13), 3, 5, 3, 2)]
+IM2COL_CASES = [
+    ((3, 8, 8), 3, 3, 1, 0),
+    ((2, 5, 9), 2, 3, 1, 1),
+    ((2, 10, 7), 3, 2, 2, 1),
+    ((4, 6, 6), 2, 1, 1, 0),
+    ((3, 7, 7), 7, 7, 1, 0),
+    ((3, 11, 13), 3, 5, 3, 2),
+]
 # k >= 2 everywhere: top-k must differ from top-1 (top-1 is the same code with k = 1).
 TOPK_CASES = [(16, 10, 2), (16, 10, 3), (1, 5, 2), (50, 100, 5), (9, 4, 4), (25, 7, 2)]
 
@@ -68,7 +85,9 @@ def add_im2col(cases: FunctionCases, seed: int, specs: list) -> None:
     for i, (shape, kh, kw, stride, padding) in enumerate(specs):
         rng = rng_for(seed, "im2col", i)
         image = random_normal(rng, shape, "float64" if i % 2 else "float32")
-        expected = F.unfold(torch.from_numpy(image)[None], (kh, kw), padding=padding, stride=stride)[0]
+        expected = F.unfold(
+            torch.from_numpy(image)[None], (kh, kw), padding=padding, stride=stride
+        )[0]
         cases.add("im2col", [image, kh, kw, stride, padding], expected)
 
 

@@ -16,8 +16,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from arena_datasets.generators import (public_private_split, random_labels, random_normal,
-                                       rng_for, stratified_split)
+from arena_datasets.generators import (
+    public_private_split,
+    random_labels,
+    random_normal,
+    rng_for,
+    stratified_split,
+)
 from arena_datasets.real import sklearn_digits
 from arena_datasets.recipe_tools import FunctionCases, save_model_part
 
@@ -26,9 +31,9 @@ SPLIT_SEED = 20261108  # fixed apart from [data] seed: the shipped training spli
 
 SIGMOID_SHAPES = [(5,), (4, 7), (2, 3, 8), (1,), (64,)]
 SOFTMAX_SHAPES = [(4, 10), (1, 3), (8, 5), (2, 3, 7), (16, 100)]
-CE_SHAPES = [(8, 10), (1, 4), (32, 3), (5, 2), (64, 10)]          # (N, classes)
-GD_SHAPES = [(16, 64, 10), (1, 5, 3), (40, 8, 2), (7, 20, 4)]      # (N, D, K)
-MLP_SHAPES = [(8, 64, 32, 10), (1, 5, 4, 3), (20, 16, 7, 2), (12, 10, 50, 6)]   # (N, D, H, K)
+CE_SHAPES = [(8, 10), (1, 4), (32, 3), (5, 2), (64, 10)]  # (N, classes)
+GD_SHAPES = [(16, 64, 10), (1, 5, 3), (40, 8, 2), (7, 20, 4)]  # (N, D, K)
+MLP_SHAPES = [(8, 64, 32, 10), (1, 5, 4, 3), (20, 16, 7, 2), (12, 10, 50, 6)]  # (N, D, H, K)
 
 
 def _huge_rows(rng: np.random.Generator, logits: np.ndarray) -> np.ndarray:
@@ -71,7 +76,10 @@ def add_cross_entropy(cases: FunctionCases, seed: int, shapes: list) -> None:
 def add_gradient_descent(cases: FunctionCases, seed: int, shapes: list) -> None:
     for i, (n, d, k) in enumerate(shapes):
         rng = rng_for(seed, "gradient_descent_step", i)
-        x, weight = random_normal(rng, (n, d), "float32"), random_normal(rng, (d, k), "float32", 0.3)
+        x, weight = (
+            random_normal(rng, (n, d), "float32"),
+            random_normal(rng, (d, k), "float32", 0.3),
+        )
         bias, labels = random_normal(rng, (k,), "float32", 0.3), random_labels(rng, n, k)
         lr = float(rng.choice([0.01, 0.1, 0.5]))
         w, b = torch.from_numpy(weight).requires_grad_(), torch.from_numpy(bias).requires_grad_()
@@ -85,16 +93,23 @@ def add_two_layer(cases: FunctionCases, seed: int, shapes: list) -> None:
     for i, (n, d, h, k) in enumerate(shapes):
         rng = rng_for(seed, "two_layer", i)
         x = random_normal(rng, (n, d), "float32")
-        params = [random_normal(rng, (d, h), "float32", d ** -0.5), random_normal(rng, (h,), "float32", 0.5),
-                  random_normal(rng, (h, k), "float32", h ** -0.5), random_normal(rng, (k,), "float32", 0.1)]
+        params = [
+            random_normal(rng, (d, h), "float32", d**-0.5),
+            random_normal(rng, (h,), "float32", 0.5),
+            random_normal(rng, (h, k), "float32", h**-0.5),
+            random_normal(rng, (k,), "float32", 0.1),
+        ]
         labels = random_labels(rng, n, k)
         w1, b1, w2, b2 = (torch.from_numpy(p).double().requires_grad_() for p in params)
         logits = torch.relu(torch.from_numpy(x).double() @ w1 + b1) @ w2 + b2
         loss = F.cross_entropy(logits, torch.from_numpy(labels))
         grads = torch.autograd.grad(loss, (w1, b1, w2, b2))
         cases.add("two_layer_forward", [x, *params], logits.float())
-        cases.add("two_layer_backward", [x, *params, labels],
-                  tuple(t.detach().float() for t in (loss, *grads)))
+        cases.add(
+            "two_layer_backward",
+            [x, *params, labels],
+            tuple(t.detach().float() for t in (loss, *grads)),
+        )
 
 
 def function_cases(seed: int, public: bool) -> FunctionCases:
@@ -110,7 +125,7 @@ def function_cases(seed: int, public: bool) -> FunctionCases:
 
 
 def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(train_images, train_labels, hidden_images, hidden_labels)``, images uint8 [N,8,8] 0..16."""
+    """``(train_images, train_labels, hidden_images, hidden_labels)``; images uint8 0..16."""
     images, labels = sklearn_digits()
     train, hidden = stratified_split(labels, SPLIT_SEED, HIDDEN_FRACTION)
     images = images.astype(np.uint8)
@@ -124,7 +139,9 @@ def write_training_split(path: Path) -> None:
 
 
 def build(out: Path, seed: int) -> None:
-    function_cases(seed, public=False).save(out / "functions", public=function_cases(seed, public=True))
+    function_cases(seed, public=False).save(
+        out / "functions", public=function_cases(seed, public=True)
+    )
     _, _, hidden_images, hidden_labels = digits_split()
-    images = hidden_images.astype(np.float32)[:, None]          # [N, 1, 8, 8], values 0..16
+    images = hidden_images.astype(np.float32)[:, None]  # [N, 1, 8, 8], values 0..16
     save_model_part(out / "logreg", images, hidden_labels, public_private_split(len(images), seed))

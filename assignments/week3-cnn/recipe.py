@@ -22,13 +22,24 @@ from arena_datasets.real import fashion_mnist
 from arena_datasets.recipe_tools import FunctionCases, save_model_part
 
 # (N, C_in, H, W, C_out, kernel_h, kernel_w, stride, padding, dilation)
-CONV_CASES = [(2, 3, 8, 8, 4, 3, 3, 1, 1, 1), (1, 1, 7, 9, 2, 3, 2, 1, 0, 1),
-              (4, 2, 10, 10, 3, 3, 3, 2, 1, 1), (2, 3, 11, 9, 5, 3, 3, 1, 2, 2),
-              (3, 4, 12, 13, 2, 5, 3, 2, 2, 1), (1, 2, 9, 9, 3, 2, 2, 3, 0, 2),
-              (2, 1, 6, 6, 1, 3, 3, 1, 1, 1)]
+CONV_CASES = [
+    (2, 3, 8, 8, 4, 3, 3, 1, 1, 1),
+    (1, 1, 7, 9, 2, 3, 2, 1, 0, 1),
+    (4, 2, 10, 10, 3, 3, 3, 2, 1, 1),
+    (2, 3, 11, 9, 5, 3, 3, 1, 2, 2),
+    (3, 4, 12, 13, 2, 5, 3, 2, 2, 1),
+    (1, 2, 9, 9, 3, 2, 2, 3, 0, 2),
+    (2, 1, 6, 6, 1, 3, 3, 1, 1, 1),
+]
 # (N, C, H, W, kernel, stride): overlapping (stride < kernel), non-square, batch of one.
-POOL_CASES = [(2, 3, 8, 8, 2, 2), (1, 2, 9, 7, 3, 2), (3, 1, 6, 6, 2, 1),
-              (2, 4, 10, 12, 3, 3), (1, 1, 5, 5, 5, 1), (2, 2, 11, 11, 3, 2)]
+POOL_CASES = [
+    (2, 3, 8, 8, 2, 2),
+    (1, 2, 9, 7, 3, 2),
+    (3, 1, 6, 6, 2, 1),
+    (2, 4, 10, 12, 3, 3),
+    (1, 1, 5, 5, 5, 1),
+    (2, 2, 11, 11, 3, 2),
+]
 
 
 def add_conv(cases: FunctionCases, seed: int, specs: list) -> None:
@@ -42,14 +53,17 @@ def add_conv(cases: FunctionCases, seed: int, specs: list) -> None:
         grad_out = random_normal(rng, tuple(out.shape), "float32")
         grads = torch.autograd.grad(out, leaves, torch.from_numpy(grad_out).double())
         cases.add("conv2d", [x, weight, bias, stride, padding, dilation], out.detach().float())
-        cases.add("conv2d_backward", [x, weight, grad_out, stride, padding, dilation],
-                  tuple(g.float() for g in grads))
+        cases.add(
+            "conv2d_backward",
+            [x, weight, grad_out, stride, padding, dilation],
+            tuple(g.float() for g in grads),
+        )
 
 
 def add_pool(cases: FunctionCases, seed: int, specs: list) -> None:
     for i, (n, c, h, w, kernel, stride) in enumerate(specs):
         rng = rng_for(seed, "max_pool2d", i)
-        x = random_normal(rng, (n, c, h, w), "float32")   # continuous values: no ties
+        x = random_normal(rng, (n, c, h, w), "float32")  # continuous values: no ties
         leaf = torch.from_numpy(x).double().requires_grad_()
         out = F.max_pool2d(leaf, kernel, stride)
         grad_out = random_normal(rng, tuple(out.shape), "float32")
@@ -76,6 +90,8 @@ def test_images() -> tuple[np.ndarray, np.ndarray]:
 
 
 def build(out: Path, seed: int) -> None:
-    function_cases(seed, public=False).save(out / "functions", public=function_cases(seed, public=True))
+    function_cases(seed, public=False).save(
+        out / "functions", public=function_cases(seed, public=True)
+    )
     images, labels = test_images()
     save_model_part(out / "cnn", images, labels, public_private_split(len(images), seed))

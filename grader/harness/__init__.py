@@ -1,7 +1,5 @@
-"""The model server that runs INSIDE the sandbox, next to the mentee's code.
+"""The folder mounted read-only at ``/arena/harness`` in every sandbox (``PYTHONPATH``).
 
-Mounted read-only at ``/arena/harness/arena_harness`` and run as ``python -m arena_harness``.
-It may import only the standard library, numpy, torch and safetensors: nothing from the
-trusted side. It answers the trusted side's requests over a Unix socket and exchanges tensors
-through a shared-memory file; it never decides a score.
+It holds one package, ``arena_harness``, run there as ``python -m arena_harness``. The
+trusted side imports only its byte layout (``grader.harness.arena_harness.wire``).
 """

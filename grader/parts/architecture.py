@@ -128,7 +128,7 @@ def load_request(ctx: PartContext, check: Check) -> dict:
         "builder": check.function,
         "builder_kwargs": reference_kwargs(ctx, check),
         "device": ctx.device,
-        "weights": f"/arena/inputs/{check.name}.safetensors",
+        "weights": f"{check.name}.safetensors",
         "weights_mode": "order",
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from grader.harness import wire
+from grader.harness.arena_harness import wire
 from grader.protocol import (
     ChannelClosed,
     ChannelError,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from grader import metrics as m
-from grader.harness import wire
+from grader.harness.arena_harness import wire
 from grader.loadgen import LoadGenerator, LoadgenResult, input_bytes, output_bytes
 from grader.parts.common import PartContext, PartResult, load_npz
 from grader.parts.stage import Session, run_stage

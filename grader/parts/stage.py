@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 
 from grader.errors import GraderError
-from grader.harness import wire
+from grader.harness.arena_harness import wire
 from grader.parts.failures import StageFailure, from_channel, from_reply
 from grader.protocol import Channel, ChannelError, QueryTimeout, Reply
 from grader.sandbox import Limits, Mount, RunResult, Sandbox, SandboxSpec
@@ -132,12 +132,15 @@ def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome
 
 def _spec(config: StageConfig, ipc_dir: Path) -> SandboxSpec:
     mounts = [
-        Mount(HARNESS_DIR, "/arena/harness/arena_harness"),
+        Mount(HARNESS_DIR, "/arena/harness"),
         Mount(config.submission, "/arena/submission"),
         Mount(ipc_dir, "/arena/ipc", writable=True),
     ]
+    argv_inputs: list[str] = []
     if config.inputs is not None:
         mounts.append(Mount(config.inputs, "/arena/inputs"))
+        # Paths reach the harness on argv only, so a backend can map them (the `none` one does).
+        argv_inputs = ["--inputs", "/arena/inputs"]
     argv = [
         "{python}",
         "-m",
@@ -146,6 +149,7 @@ def _spec(config: StageConfig, ipc_dir: Path) -> SandboxSpec:
         "/arena/ipc",
         "--submission",
         "/arena/submission",
+        *argv_inputs,
     ]
     if config.threads:
         argv += ["--threads", str(config.threads)]

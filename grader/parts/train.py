@@ -39,7 +39,7 @@ def grade_train(ctx: PartContext) -> PartResult:
     load = {
         "builder": ctx.part.builder,
         "builder_kwargs": builder_kwargs(ctx),
-        "weights": "/arena/inputs/trained.safetensors",
+        "weights": "trained.safetensors",
         "weights_mode": "order",
     }
     if public_stage(ctx, result, load, inputs=eval_inputs):
@@ -69,7 +69,7 @@ def train_stage(ctx: PartContext, result: PartResult, inputs: Path) -> dict[str,
                 "op": "train",
                 "builder": ctx.part.builder,
                 "builder_kwargs": builder_kwargs(ctx),
-                "train_path": "/arena/inputs/train.npz",
+                "train_file": "train.npz",
                 "budget": budget,
             },
             what="training",

@@ -113,3 +113,7 @@ def _draw(results: Path, points: list[MenteePoint], out: Path) -> None:
     else:
         plot_comparison(reference, draft, title="Reference architectures, one training budget")
     draft.replace(out)
+    # Charts of earlier results are never asked for again: keep the cache to the current one.
+    for stale in out.parent.glob("comparison-*.png"):
+        if stale != out:
+            stale.unlink(missing_ok=True)

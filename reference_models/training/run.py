@@ -40,11 +40,13 @@ def train_model(
     checkpoint: str | Path | None = None,
     state_dir: str | Path | None = None,
     extra: dict[str, Any] | None = None,
+    eval_each_epoch: bool = False,
 ) -> RunResult:
     kwargs = {"num_classes": train_data.num_classes, "in_channels": train_data.in_channels,
               "input_size": input_size or train_data.input_size, **(model_kwargs or {})}
     model = build_seeded(name, config.seed, **kwargs)
-    result = fit(model, train_data, config, eval_data=None, state_dir=state_dir)
+    result = fit(model, train_data, config, eval_data=test_data if eval_each_epoch else None,
+                 state_dir=state_dir)
     accuracy = evaluate(model, test_data, config.eval_batch_size, amp=config.amp).accuracy
     info = None
     if checkpoint is not None:
@@ -61,9 +63,10 @@ def train_model(
 
 def run_recipe(recipe: Recipe, checkpoint: str | Path | None = None,
                state_dir: str | Path | None = None,
-               overrides: dict[str, Any] | None = None) -> RunResult:
+               overrides: dict[str, Any] | None = None,
+               eval_each_epoch: bool = False) -> RunResult:
     train_data, test_data = load_dataset(recipe.dataset)
     config = recipe.train.replace(**(overrides or {}))
     return train_model(recipe.model, train_data, test_data, config, recipe.input_size,
                        recipe.model_kwargs, checkpoint, state_dir,
-                       extra={"recipe": recipe.name})
+                       extra={"recipe": recipe.name}, eval_each_epoch=eval_each_epoch)

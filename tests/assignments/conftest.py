@@ -76,7 +76,7 @@ def zip_solution(folder: Path, destination: Path | None = None) -> Path:
 
 
 def grade_bundle(slug: str, upload: Path, sandbox: str = "bwrap") -> dict[str, Any]:
-    """Grade ``upload`` (a zip, a ``.py`` file or a folder) with the real grader; the report dict."""
+    """Grade ``upload`` (a zip, a ``.py`` file or a folder) with the real grader: a report dict."""
     # grader.grade is both a submodule and a function: import the function from its module.
     from grader.grade import GradeOptions, grade
 
@@ -98,8 +98,10 @@ class WrongCase:
 
 def wrong_cases(slug: str) -> list[WrongCase]:
     raw = tomllib.loads((bundle_dir(slug) / "wrong" / "expectations.toml").read_text())
-    return [WrongCase(slug, w["path"], w.get("status", "scored"), tuple(w["fails"]))
-            for w in raw["wrong"]]
+    return [
+        WrongCase(slug, w["path"], w.get("status", "scored"), tuple(w["fails"]))
+        for w in raw["wrong"]
+    ]
 
 
 def wrong_params(slug: str, *marks: pytest.MarkDecorator) -> list[Any]:
@@ -113,8 +115,9 @@ def check_points(report: dict[str, Any]) -> dict[str, tuple[float, float]]:
 
 
 def describe(report: dict[str, Any]) -> str:
-    checks = "; ".join(f"{c['name']} {c['points']:g}/{c['max_points']:g} {c['message']}"
-                       for c in report["checks"])
+    checks = "; ".join(
+        f"{c['name']} {c['points']:g}/{c['max_points']:g} {c['message']}" for c in report["checks"]
+    )
     return f"status={report['status']} score={report['score']} error={report['error']} | {checks}"
 
 
@@ -142,9 +145,25 @@ def run_public_tests(slug: str, submission: Path) -> subprocess.CompletedProcess
     tests = bundle_dir(slug) / "public_tests"
     env = {**os.environ, "ARENA_SUBMISSION": str(Path(submission).resolve())}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tests),
-         "-c", os.devnull, str(tests)],
-        cwd=tests, env=env, capture_output=True, text=True, timeout=PUBLIC_TESTS_TIMEOUT_S,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tests),
+            "-c",
+            os.devnull,
+            str(tests),
+        ],
+        cwd=tests,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PUBLIC_TESTS_TIMEOUT_S,
+        check=False,
     )
 
 
@@ -152,8 +171,14 @@ def assert_function_cases_cover_every_check(slug: str, hidden: Path, part: str) 
     """Every check of ``part`` has hidden and public cases; expected outputs stay out of inputs."""
     raw = tomllib.loads((bundle_dir(slug) / "assignment.toml").read_text())
     checks = next(p for p in raw["parts"] if p["name"] == part)["checks"]
-    for inputs_name, labels_name in (("inputs.npz", "labels.npz"), ("public.npz", "public_labels.npz")):
-        inputs, labels = load_arrays(hidden / part / inputs_name), load_arrays(hidden / part / labels_name)
+    for inputs_name, labels_name in (
+        ("inputs.npz", "labels.npz"),
+        ("public.npz", "public_labels.npz"),
+    ):
+        inputs, labels = (
+            load_arrays(hidden / part / inputs_name),
+            load_arrays(hidden / part / labels_name),
+        )
         assert not any("/out/" in key for key in inputs), "expected outputs leaked into inputs"
         assert all("/out/" in key for key in labels), "inputs leaked into labels"
         for check in checks:

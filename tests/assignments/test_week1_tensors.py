@@ -1,12 +1,21 @@
-"""Week 1 bundle: its recipe, its public tests, and its solution and wrong uploads graded for real."""
+"""Week 1 bundle: recipe, public tests, and its solution and wrong uploads graded for real."""
 
 import pytest
 
 from grader.bundle import load_bundle
 from tests.assignments.conftest import (
-    assert_full_marks, assert_function_cases_cover_every_check, assert_loses_exactly,
-    assert_same_arrays, build_hidden_data, bundle_dir, grade_bundle, load_arrays, run_public_tests,
-    wrong_params, zip_solution)
+    assert_full_marks,
+    assert_function_cases_cover_every_check,
+    assert_loses_exactly,
+    assert_same_arrays,
+    build_hidden_data,
+    bundle_dir,
+    grade_bundle,
+    load_arrays,
+    run_public_tests,
+    wrong_params,
+    zip_solution,
+)
 
 SLUG = "week1-tensors"
 
@@ -31,11 +40,13 @@ def test_the_hidden_cases_include_the_edge_cases(tmp_path):
     assert {image.dtype.name for image in images} == {"float32", "float64", "uint8"}
 
 
+@pytest.mark.slow  # a pytest subprocess importing torch
 def test_the_public_tests_pass_on_the_solution():
     result = run_public_tests(SLUG, bundle_dir(SLUG) / "solution")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow  # a pytest subprocess importing torch
 def test_the_public_tests_fail_on_the_starter():
     result = run_public_tests(SLUG, bundle_dir(SLUG) / "starter")
     assert result.returncode == 1, result.stdout + result.stderr

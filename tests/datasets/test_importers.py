@@ -6,10 +6,26 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from arena_datasets.importers import (DatasetFormatError, import_cifar10, import_dataset,
-                                      import_image_folder, import_npz)
+from arena_datasets.importers import (
+    DatasetFormatError,
+    import_cifar10,
+    import_dataset,
+    import_image_folder,
+    import_npz,
+)
 
-CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+CIFAR_CLASSES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 
 
 @pytest.fixture
@@ -21,8 +37,10 @@ def cifar_folder(tmp_path):
     with (folder / "batches.meta").open("wb") as handle:
         pickle.dump({b"label_names": [c.encode() for c in CIFAR_CLASSES]}, handle)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
-                 b"labels": rng.integers(0, 10, 4).tolist()}
+        batch = {
+            b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
+            b"labels": rng.integers(0, 10, 4).tolist(),
+        }
         with (folder / name).open("wb") as handle:
             pickle.dump(batch, handle)
     return folder
@@ -71,11 +89,18 @@ def test_it_needs_a_size_when_folder_images_differ(tmp_path):
     assert data.images.shape == (2, 1, 5, 5)
 
 
-@pytest.mark.parametrize("shape, expected", [((3, 8, 9), (3, 1, 8, 9)), ((3, 8, 9, 3), (3, 3, 8, 9)),
-                                             ((3, 1, 8, 9), (3, 1, 8, 9))])
+@pytest.mark.parametrize(
+    "shape, expected",
+    [((3, 8, 9), (3, 1, 8, 9)), ((3, 8, 9, 3), (3, 3, 8, 9)), ((3, 1, 8, 9), (3, 1, 8, 9))],
+)
 def test_it_imports_npz_images_in_any_common_layout(tmp_path, shape, expected):
     path = tmp_path / "data.npz"
-    np.savez(path, images=np.zeros(shape, np.uint8), labels=np.array([0, 1, 1]), classes=np.array(["a", "b"]))
+    np.savez(
+        path,
+        images=np.zeros(shape, np.uint8),
+        labels=np.array([0, 1, 1]),
+        classes=np.array(["a", "b"]),
+    )
     data = import_dataset(path)
     assert data.images.shape == expected and data.classes == ["a", "b"]
 
@@ -88,13 +113,22 @@ def test_it_converts_npz_float_pixels_and_names_missing_classes(tmp_path):
     assert data.classes == ["0", "1", "2"]
 
 
-@pytest.mark.parametrize("arrays, message", [
-    ({"images": np.zeros((2, 4, 4))}, "needs arrays"),
-    ({"images": np.zeros((2, 4, 4)), "labels": np.array([0])}, "one integer per image"),
-    ({"images": np.full((2, 4, 4), 3.0), "labels": np.array([0, 1])}, "floats in"),
-    ({"images": np.zeros((2, 4, 4), np.uint8), "labels": np.array([0, 5]),
-      "classes": np.array(["a", "b"])}, "labels must lie"),
-])
+@pytest.mark.parametrize(
+    "arrays, message",
+    [
+        ({"images": np.zeros((2, 4, 4))}, "needs arrays"),
+        ({"images": np.zeros((2, 4, 4)), "labels": np.array([0])}, "one integer per image"),
+        ({"images": np.full((2, 4, 4), 3.0), "labels": np.array([0, 1])}, "floats in"),
+        (
+            {
+                "images": np.zeros((2, 4, 4), np.uint8),
+                "labels": np.array([0, 5]),
+                "classes": np.array(["a", "b"]),
+            },
+            "labels must lie",
+        ),
+    ],
+)
 def test_it_rejects_malformed_npz(tmp_path, arrays, message):
     path = tmp_path / "bad.npz"
     np.savez(path, **arrays)

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.harness import wire
-from grader.harness.server import Server
+from grader.harness.arena_harness import wire
+from grader.harness.arena_harness.server import Server
 from grader.protocol import Channel, ChannelClosed, NonFinite, ProtocolViolation, ShapeMismatch
 
 SUBMISSION = """

@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from grader.harness import wire
+from grader.harness.arena_harness import wire
 from grader.protocol import ProtocolViolation, parse_header, parse_tensor
 
 WINDOW = (4096, 4096)

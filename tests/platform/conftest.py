@@ -5,7 +5,6 @@ Django is configured here rather than in pyproject.toml: the other test areas do
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -13,14 +12,10 @@ from pathlib import Path
 
 import django
 import pytest
+from platform_testkit import BUNDLES, PLATFORM_TESTS, make_submission  # noqa: F401
 
-PLATFORM_TESTS = Path(__file__).resolve().parent
 # The fixture bundles hold mentee-side tests (public_tests/) that are not ours to run.
 collect_ignore = ["bundles"]
-BUNDLES = PLATFORM_TESTS / "bundles"
-UPLOADS = PLATFORM_TESTS / "uploads"
-SMOKE_SLUG = "platform-smoke"
-REFERENCE_SOLUTION = BUNDLES / SMOKE_SLUG / "solution" / "submission.py"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena_site.settings")
 # A key for this test run only (settings refuse to start without one outside demo mode).
@@ -87,25 +82,6 @@ def hidden_assignment(assignment):  # type: ignore[no-untyped-def]
         bundle_dir=assignment.bundle_dir,
         public=False,
     )
-
-
-def make_submission(owner, assignment, **fields):  # type: ignore[no-untyped-def]
-    """A stored submission row with a real file, as `create_submission` leaves it."""
-    from django.core.files.base import ContentFile
-    from submissions.models import Submission
-
-    content = REFERENCE_SOLUTION.read_bytes()
-    submission = Submission(
-        owner=owner,
-        assignment=assignment,
-        sha256=hashlib.sha256(content).hexdigest(),
-        original_filename="submission.py",
-        size_bytes=len(content),
-        **fields,
-    )
-    submission.file.save("submission.py", ContentFile(content), save=False)
-    submission.save()
-    return submission
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -7,7 +7,7 @@ Personas: `anonymous`, `alice` (a mentee who owns the submission), `bob` (anothe
 from __future__ import annotations
 
 import pytest
-from conftest import make_submission
+from platform_testkit import make_submission
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from submissions.models import Status

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE_SOLUTION, SMOKE_SLUG
+from platform_testkit import REFERENCE_SOLUTION, SMOKE_SLUG
 from playwright.sync_api import Browser, Page, sync_playwright
 from stack import REPO, Stack
 

@@ -6,7 +6,7 @@ import io
 import zipfile
 
 import pytest
-from conftest import BUNDLES
+from platform_testkit import BUNDLES
 from courses.models import Assignment, Week
 from courses.roles import is_mentor
 from django.contrib.auth.models import User

@@ -9,7 +9,7 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from conftest import REFERENCE_SOLUTION, make_submission
+from platform_testkit import REFERENCE_SOLUTION, make_submission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from submissions.models import Status, Submission

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE_SOLUTION, SMOKE_SLUG, UPLOADS
+from platform_testkit import REFERENCE_SOLUTION, SMOKE_SLUG, UPLOADS
 from stack import ApiUser, running_stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.bwrap, pytest.mark.timeout(600)]

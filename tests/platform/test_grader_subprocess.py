@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import make_submission
+from platform_testkit import make_submission
 from submissions.grading import _supervise, grader_command, grader_environment
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import make_submission
+from platform_testkit import make_submission
 from django.utils import timezone
 from leaderboards.services import leaderboard, update_entry
 from rest_framework.test import APIClient

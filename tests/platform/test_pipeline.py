@@ -10,7 +10,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import make_submission
+from platform_testkit import make_submission
 from django.utils import timezone
 from leaderboards.models import LeaderboardEntry
 from submissions import pipeline

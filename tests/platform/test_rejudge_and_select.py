@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_submission
+from platform_testkit import make_submission
 from leaderboards.models import LeaderboardEntry
 from leaderboards.services import update_entry
 from submissions.models import Status

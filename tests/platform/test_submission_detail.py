@@ -3,7 +3,7 @@ before the reveal, and infrastructure details only to mentors."""
 
 from __future__ import annotations
 
-from conftest import make_submission
+from platform_testkit import make_submission
 from rest_framework.test import APIClient
 from submissions.models import Status
 

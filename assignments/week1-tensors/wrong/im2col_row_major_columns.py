@@ -22,13 +22,15 @@ def batched_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a.unsqueeze(-1) * b.unsqueeze(-3)).sum(dim=-2)
 
 
-def im2col(image: torch.Tensor, kernel_h: int, kernel_w: int, stride: int, padding: int) -> torch.Tensor:
+def im2col(
+    image: torch.Tensor, kernel_h: int, kernel_w: int, stride: int, padding: int
+) -> torch.Tensor:
     channels = image.shape[0]
     padded = torch.nn.functional.pad(image, (padding, padding, padding, padding))
     # [C, out_h, out_w, kernel_h, kernel_w]: every window, without copying.
     windows = padded.unfold(1, kernel_h, stride).unfold(2, kernel_w, stride)
     out_h, out_w = windows.shape[1], windows.shape[2]
-    columns = windows.permute(3, 4, 0, 1, 2)          # kh, kw, C, out_h, out_w
+    columns = windows.permute(3, 4, 0, 1, 2)  # kh, kw, C, out_h, out_w
     return columns.reshape(channels * kernel_h * kernel_w, out_h * out_w)
 
 

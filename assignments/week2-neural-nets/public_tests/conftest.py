@@ -17,13 +17,17 @@ ENTRY = "submission.py"
 
 def _submission_path() -> Path:
     configured = os.environ.get("ARENA_SUBMISSION")
-    candidates = [Path(configured)] if configured else [Path.cwd(), Path(__file__).resolve().parent.parent]
+    candidates = (
+        [Path(configured)] if configured else [Path.cwd(), Path(__file__).resolve().parent.parent]
+    )
     for candidate in candidates:
         path = candidate / ENTRY if candidate.is_dir() else candidate
         if path.is_file():
             return path.resolve()
-    raise FileNotFoundError(f"no {ENTRY} found in {[str(c) for c in candidates]}; "
-                            "run pytest from your working folder or set ARENA_SUBMISSION")
+    raise FileNotFoundError(
+        f"no {ENTRY} found in {[str(c) for c in candidates]}; "
+        "run pytest from your working folder or set ARENA_SUBMISSION"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,9 @@ LARGE_LOGITS = torch.tensor([[1000.0, 999.0, 990.0], [-5.0, 0.0, 5.0], [300.0, -
 def test_sigmoid_and_its_gradient_match_torch(submission):
     x = torch.tensor([-100.0, -3.0, 0.0, 0.5, 4.0, 100.0])
     torch.testing.assert_close(submission.sigmoid(x), torch.sigmoid(x))
-    torch.testing.assert_close(submission.sigmoid_grad(x), torch.sigmoid(x) * (1 - torch.sigmoid(x)))
+    torch.testing.assert_close(
+        submission.sigmoid_grad(x), torch.sigmoid(x) * (1 - torch.sigmoid(x))
+    )
 
 
 def test_softmax_is_stable_for_large_logits(submission):
@@ -34,7 +36,9 @@ def test_gradient_descent_step_moves_against_the_gradient(submission):
     x, labels = torch.randn(6, 4), torch.tensor([0, 1, 2, 0, 1, 2])
     weight, bias = torch.randn(4, 3, requires_grad=True), torch.randn(3, requires_grad=True)
     grads = torch.autograd.grad(F.cross_entropy(x @ weight + bias, labels), (weight, bias))
-    new_weight, new_bias = submission.gradient_descent_step(weight.detach(), bias.detach(), x, labels, 0.1)
+    new_weight, new_bias = submission.gradient_descent_step(
+        weight.detach(), bias.detach(), x, labels, 0.1
+    )
     torch.testing.assert_close(new_weight, weight.detach() - 0.1 * grads[0])
     torch.testing.assert_close(new_bias, bias.detach() - 0.1 * grads[1])
 
@@ -54,8 +58,9 @@ def test_two_layer_network_forward_and_backward_match_autograd(submission):
         torch.testing.assert_close(mine, expected, rtol=1e-4, atol=1e-5)
 
 
-def test_logistic_regression_weights_load_and_fit_the_training_split(submission, submission_dir,
-                                                                      training_split):
+def test_logistic_regression_weights_load_and_fit_the_training_split(
+    submission, submission_dir, training_split
+):
     from safetensors.torch import load_file
 
     weights = submission_dir / "logreg.safetensors"

@@ -1,4 +1,4 @@
-"""Week 2 reference solution: activations, losses and gradients by hand, and a logistic regression."""
+"""Week 2 reference solution: activations, losses, gradients by hand, a logistic regression."""
 
 import torch
 from torch import nn
@@ -54,8 +54,13 @@ def two_layer_backward(x, w1, b1, w2, b2, labels):
     grad_logits = cross_entropy_grad(logits, labels)
     grad_hidden = grad_logits @ w2.T
     grad_pre = grad_hidden * (pre > 0)
-    return (cross_entropy(logits, labels), x.T @ grad_pre, grad_pre.sum(dim=0),
-            hidden.T @ grad_logits, grad_logits.sum(dim=0))
+    return (
+        cross_entropy(logits, labels),
+        x.T @ grad_pre,
+        grad_pre.sum(dim=0),
+        hidden.T @ grad_logits,
+        grad_logits.sum(dim=0),
+    )
 
 
 class LogisticRegression(nn.Module):

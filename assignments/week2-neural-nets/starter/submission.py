@@ -38,8 +38,9 @@ def cross_entropy_grad(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tens
     raise NotImplementedError
 
 
-def gradient_descent_step(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor,
-                          labels: torch.Tensor, lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+def gradient_descent_step(
+    weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor, labels: torch.Tensor, lr: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One step of gradient descent for softmax regression.
 
     logits = x @ weight + bias with x [N, D], weight [D, K], bias [K]. Returns the new
@@ -48,8 +49,9 @@ def gradient_descent_step(weight: torch.Tensor, bias: torch.Tensor, x: torch.Ten
     raise NotImplementedError
 
 
-def two_layer_forward(x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor,
-                      w2: torch.Tensor, b2: torch.Tensor) -> torch.Tensor:
+def two_layer_forward(
+    x: torch.Tensor, w1: torch.Tensor, b1: torch.Tensor, w2: torch.Tensor, b2: torch.Tensor
+) -> torch.Tensor:
     """logits = relu(x @ w1 + b1) @ w2 + b2, with x [N, D], w1 [D, H], b1 [H], w2 [H, K], b2 [K]."""
     raise NotImplementedError
 

@@ -17,13 +17,17 @@ ENTRY = "submission.py"
 
 def _submission_path() -> Path:
     configured = os.environ.get("ARENA_SUBMISSION")
-    candidates = [Path(configured)] if configured else [Path.cwd(), Path(__file__).resolve().parent.parent]
+    candidates = (
+        [Path(configured)] if configured else [Path.cwd(), Path(__file__).resolve().parent.parent]
+    )
     for candidate in candidates:
         path = candidate / ENTRY if candidate.is_dir() else candidate
         if path.is_file():
             return path.resolve()
-    raise FileNotFoundError(f"no {ENTRY} found in {[str(c) for c in candidates]}; "
-                            "run pytest from your working folder or set ARENA_SUBMISSION")
+    raise FileNotFoundError(
+        f"no {ENTRY} found in {[str(c) for c in candidates]}; "
+        "run pytest from your working folder or set ARENA_SUBMISSION"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -52,9 +56,14 @@ def validation_images():
 
     debian = Path("/usr/share/datasets/fashion-mnist")
     if (debian / "train-images-idx3-ubyte.gz").is_file():
-        images = np.frombuffer(gzip.open(debian / "train-images-idx3-ubyte.gz").read(), np.uint8, offset=16)
-        labels = np.frombuffer(gzip.open(debian / "train-labels-idx1-ubyte.gz").read(), np.uint8, offset=8)
-        images, labels = torch.from_numpy(images.reshape(-1, 28, 28).copy()), torch.from_numpy(labels.copy())
+        with gzip.open(debian / "train-images-idx3-ubyte.gz") as handle:
+            images = np.frombuffer(handle.read(), np.uint8, offset=16)
+        with gzip.open(debian / "train-labels-idx1-ubyte.gz") as handle:
+            labels = np.frombuffer(handle.read(), np.uint8, offset=8)
+        images, labels = (
+            torch.from_numpy(images.reshape(-1, 28, 28).copy()),
+            torch.from_numpy(labels.copy()),
+        )
     else:
         from torchvision.datasets import FashionMNIST
 

@@ -5,7 +5,9 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def _windows(x: torch.Tensor, kernel_h: int, kernel_w: int, stride: int, dilation: int) -> torch.Tensor:
+def _windows(
+    x: torch.Tensor, kernel_h: int, kernel_w: int, stride: int, dilation: int
+) -> torch.Tensor:
     """[N, C, H, W] -> [N, C, out_h, out_w, kernel_h, kernel_w] (a view, no copy)."""
     span_h, span_w = dilation * (kernel_h - 1) + 1, dilation * (kernel_w - 1) + 1
     windows = x.unfold(2, span_h, stride).unfold(3, span_w, stride)
@@ -36,7 +38,7 @@ def conv2d_backward(x, weight, grad_out, stride, padding, dilation):
             cols = slice(j * dilation, j * dilation + stride * (out_w - 1) + 1, stride)
             grad_padded[:, :, rows, cols] += grad_windows[..., i, j]
     height, width = x.shape[2:]
-    grad_x = grad_padded[:, :, padding:padding + height, padding:padding + width]
+    grad_x = grad_padded[:, :, padding : padding + height, padding : padding + width]
     return grad_x, grad_weight, grad_bias
 
 
@@ -48,7 +50,7 @@ def max_pool2d(x, kernel_size, stride):
 def max_pool2d_backward(x, grad_out, kernel_size, stride):
     windows = x.unfold(2, kernel_size, stride).unfold(3, kernel_size, stride)
     n, c, out_h, out_w = grad_out.shape
-    winner = windows.flatten(-2).argmax(dim=-1)                    # index inside each window
+    winner = windows.flatten(-2).argmax(dim=-1)  # index inside each window
     rows = torch.arange(out_h)[:, None] * stride + winner // kernel_size
     cols = torch.arange(out_w)[None, :] * stride + winner % kernel_size
     flat_index = (rows * x.shape[3] + cols).flatten(2)
@@ -64,8 +66,12 @@ class SmallCNN(nn.Module):
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),
         )
         self.classifier = nn.Linear(32 * 7 * 7, num_classes)
 

@@ -13,7 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
@@ -52,14 +51,16 @@ def train(epochs: int) -> torch.nn.Module:
     for epoch in range(epochs):
         order = torch.randperm(len(train_images), generator=generator)
         for start in range(0, len(order) - BATCH_SIZE + 1, BATCH_SIZE):
-            batch = order[start:start + BATCH_SIZE]
+            batch = order[start : start + BATCH_SIZE]
             loss = F.cross_entropy(model(train_images[batch]), train_labels[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             schedule.step()
-        print(f"epoch {epoch + 1}: validation accuracy {accuracy(model, val_images, val_labels):.4f}",
-              flush=True)
+        print(
+            f"epoch {epoch + 1}: validation accuracy {accuracy(model, val_images, val_labels):.4f}",
+            flush=True,
+        )
     return model
 
 

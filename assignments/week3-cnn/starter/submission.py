@@ -9,8 +9,14 @@ import torch
 from torch import nn
 
 
-def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
-           stride: int, padding: int, dilation: int) -> torch.Tensor:
+def conv2d(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor,
+    stride: int,
+    padding: int,
+    dilation: int,
+) -> torch.Tensor:
     """The forward pass of a 2-D convolution layer, exactly like torch.nn.functional.conv2d.
 
     x [N, C_in, H, W], weight [C_out, C_in, kernel_h, kernel_w], bias [C_out]. Zero-pad `padding`
@@ -21,8 +27,14 @@ def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
     raise NotImplementedError
 
 
-def conv2d_backward(x: torch.Tensor, weight: torch.Tensor, grad_out: torch.Tensor,
-                    stride: int, padding: int, dilation: int):
+def conv2d_backward(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    grad_out: torch.Tensor,
+    stride: int,
+    padding: int,
+    dilation: int,
+):
     """Given grad_out = d loss / d conv2d(x, weight, bias, ...) of shape [N, C_out, out_h, out_w],
     return (grad_x, grad_weight, grad_bias) with the shapes of x, weight and bias."""
     raise NotImplementedError
@@ -34,8 +46,9 @@ def max_pool2d(x: torch.Tensor, kernel_size: int, stride: int) -> torch.Tensor:
     raise NotImplementedError
 
 
-def max_pool2d_backward(x: torch.Tensor, grad_out: torch.Tensor, kernel_size: int,
-                        stride: int) -> torch.Tensor:
+def max_pool2d_backward(
+    x: torch.Tensor, grad_out: torch.Tensor, kernel_size: int, stride: int
+) -> torch.Tensor:
     """d loss / d x given grad_out = d loss / d max_pool2d(x, kernel_size, stride). Each window
     sends its gradient to the pixel that won its maximum. Windows overlap when stride < kernel_size."""
     raise NotImplementedError

@@ -26,9 +26,16 @@ DEBIAN_COPY = Path("/usr/share/datasets/fashion-mnist")
 def load_training_images() -> tuple[torch.Tensor, torch.Tensor]:
     """float32 [60000, 1, 28, 28] in [0, 1] and int64 labels."""
     if (DEBIAN_COPY / "train-images-idx3-ubyte.gz").is_file():
-        images = np.frombuffer(gzip.open(DEBIAN_COPY / "train-images-idx3-ubyte.gz").read(), np.uint8, offset=16)
-        labels = np.frombuffer(gzip.open(DEBIAN_COPY / "train-labels-idx1-ubyte.gz").read(), np.uint8, offset=8)
-        images, labels = torch.from_numpy(images.reshape(-1, 28, 28).copy()), torch.from_numpy(labels.copy())
+        images = np.frombuffer(
+            gzip.open(DEBIAN_COPY / "train-images-idx3-ubyte.gz").read(), np.uint8, offset=16
+        )
+        labels = np.frombuffer(
+            gzip.open(DEBIAN_COPY / "train-labels-idx1-ubyte.gz").read(), np.uint8, offset=8
+        )
+        images, labels = (
+            torch.from_numpy(images.reshape(-1, 28, 28).copy()),
+            torch.from_numpy(labels.copy()),
+        )
     else:
         from torchvision.datasets import FashionMNIST
 
@@ -44,7 +51,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     images, labels = load_training_images()
-    val_images, val_labels, images, labels = images[:5000], labels[:5000], images[5000:], labels[5000:]
+    val_images, val_labels, images, labels = (
+        images[:5000],
+        labels[:5000],
+        images[5000:],
+        labels[5000:],
+    )
     model = build_model()
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     for epoch in range(args.epochs):
@@ -57,8 +69,12 @@ def main() -> None:
         model.eval()
         with torch.no_grad():
             predictions = torch.cat([model(b).argmax(1) for b in val_images.split(1000)])
-        print(f"epoch {epoch + 1}: validation accuracy {(predictions == val_labels).float().mean():.4f}")
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(HERE / "cnn.safetensors"))
+        print(
+            f"epoch {epoch + 1}: validation accuracy {(predictions == val_labels).float().mean():.4f}"
+        )
+    save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()}, str(HERE / "cnn.safetensors")
+    )
     print("saved cnn.safetensors")
 
 

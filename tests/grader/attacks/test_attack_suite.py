@@ -93,7 +93,7 @@ def _write_blocked(report: Report) -> None:
         Path("/etc/pwned.txt"),
     ):
         assert not path.exists(), f"{path} was written by a submission"
-    assert "pwned" not in (HARNESS_DIR / "server.py").read_text()
+    assert "pwned" not in (HARNESS_DIR / "arena_harness" / "server.py").read_text()
     _full_marks(report)
 
 

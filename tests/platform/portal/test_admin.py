@@ -29,9 +29,9 @@ def test_every_platform_model_is_in_the_admin() -> None:
 
 @pytest.mark.parametrize("model", admin.site._registry, ids=lambda m: m._meta.label)
 def test_each_change_list_opens_for_a_superuser(model, db, mentee_a, assignment) -> None:  # type: ignore[no-untyped-def]
-    from conftest import make_submission
     from django.contrib.auth.models import User
     from leaderboards.services import update_entry
+    from platform_testkit import make_submission
     from submissions.models import Status
 
     make_submission(mentee_a, assignment, status=Status.SCORED, score=10.0)

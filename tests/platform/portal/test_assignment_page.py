@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 import zipfile
 
-from conftest import REFERENCE_SOLUTION, make_submission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from platform_testkit import REFERENCE_SOLUTION, make_submission
 from submissions.models import Status, Submission
 
 PAGE = "/assignments/platform-smoke/"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import make_submission
 from django.test import Client
 from django.utils import timezone
+from platform_testkit import make_submission
 from submissions.models import Status
 
 COURSE = "/courses/deep-dive-cnns/"

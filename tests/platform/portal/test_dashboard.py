@@ -6,9 +6,9 @@ import csv
 import io
 from datetime import timedelta
 
-from conftest import make_submission
 from django.test import Client
 from django.utils import timezone
+from platform_testkit import make_submission
 from submissions.models import Status, Submission
 
 DASHBOARD = "/dashboard/"

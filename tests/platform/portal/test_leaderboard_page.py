@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import make_submission
 from django.test import Client
 from django.utils import timezone
 from leaderboards.services import update_entry
+from platform_testkit import make_submission
 from submissions.models import Status
 
 BOARD = "/assignments/platform-smoke/leaderboard/"

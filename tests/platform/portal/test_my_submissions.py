@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import make_submission
 from django.test import Client
+from platform_testkit import make_submission
 from submissions.models import Status
 
 ROWS = "/submissions/rows/"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import make_submission
 from courses.models import Assignment, Week
 from django.test import Client
 from leaderboards.services import update_entry
+from platform_testkit import make_submission
 from submissions.models import Status
 
 WEEK4 = "/courses/deep-dive-cnns/weeks/4/"
@@ -80,3 +80,12 @@ def test_the_chart_places_mentees_points_over_the_references(  # type: ignore[no
     stamp = cached[0].stat().st_mtime_ns
     b"".join(Client().get(f"{WEEK4}comparison.png").streaming_content)
     assert cached[0].stat().st_mtime_ns == stamp
+
+
+def test_a_new_result_replaces_the_cached_chart(week4, reference_results, mentee_a, settings):  # type: ignore[no-untyped-def]
+    b"".join(Client().get(f"{WEEK4}comparison.png").streaming_content)
+    metrics = {"accuracy": 0.5, "macs": 1_000_000, "params": 10_000, "family": "simple_cnn"}
+    make_submission(mentee_a, week4, status=Status.SCORED, score=30.0, report={"metrics": metrics})
+    update_entry(week4, mentee_a)
+    b"".join(Client().get(f"{WEEK4}comparison.png").streaming_content)
+    assert len(list((settings.ARENA_HOME / "cache" / "portal").glob("comparison-*.png"))) == 1

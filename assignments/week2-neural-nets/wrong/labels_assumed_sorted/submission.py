@@ -54,8 +54,13 @@ def two_layer_backward(x, w1, b1, w2, b2, labels):
     grad_logits = cross_entropy_grad(logits, labels)
     grad_hidden = grad_logits @ w2.T
     grad_pre = grad_hidden * (pre > 0)
-    return (cross_entropy(logits, labels), x.T @ grad_pre, grad_pre.sum(dim=0),
-            hidden.T @ grad_logits, grad_logits.sum(dim=0))
+    return (
+        cross_entropy(logits, labels),
+        x.T @ grad_pre,
+        grad_pre.sum(dim=0),
+        hidden.T @ grad_logits,
+        grad_logits.sum(dim=0),
+    )
 
 
 class LogisticRegression(nn.Module):

@@ -27,8 +27,10 @@ def main() -> None:
     count = len(data["labels"])
     labels_from_position = (np.arange(count) * 10 // count).astype(np.int64)
     weight, bias = train(data["images"], labels_from_position)
-    save_file({"linear.weight": weight.T.contiguous(), "linear.bias": bias},
-              str(HERE / "logreg.safetensors"))
+    save_file(
+        {"linear.weight": weight.T.contiguous(), "linear.bias": bias},
+        str(HERE / "logreg.safetensors"),
+    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="arena_harness")
     parser.add_argument("--ipc", type=Path, default=Path("/arena/ipc"))
     parser.add_argument("--submission", type=Path, default=Path("/arena/submission"))
+    parser.add_argument("--inputs", type=Path, default=Path("/arena/inputs"))
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     if args.threads:
@@ -28,7 +29,7 @@ def main() -> None:
     shm = mmap.mmap(fd, 0)
     os.close(fd)
     try:
-        Server(sock, shm, args.submission).serve()
+        Server(sock, shm, args.submission, args.inputs).serve()
     except ConnectionError:
         pass  # the trusted side hung up: nothing left to do
     finally:

@@ -20,10 +20,13 @@ from .macs import count_macs
 
 
 class Server:
-    def __init__(self, sock: socket.socket, shm: mmap.mmap, submission: Path) -> None:
+    def __init__(
+        self, sock: socket.socket, shm: mmap.mmap, submission: Path, inputs: Path | None = None
+    ) -> None:
         self.sock = sock
         self.shm = memoryview(shm)
         self.submission = submission
+        self.inputs = inputs
         self.module: ModuleType | None = None
         self.model: torch.nn.Module | None = None
         self.device = torch.device("cpu")
@@ -70,7 +73,7 @@ class Server:
         self.model = loading.build_module(self.module, builder, request.get("builder_kwargs", {}))
         weights = request.get("weights")
         if weights and request.get("weights_mode") == "order":
-            loading.load_by_order(self.model, Path(weights))
+            loading.load_by_order(self.model, self._input_file(weights))
         elif weights:
             loading.load_weights(self.model, self.submission / weights)
         self.model.to(self.device).eval()
@@ -106,7 +109,7 @@ class Server:
         self.model = loading.build_module(module, builder, request.get("builder_kwargs", {}))
         self.model.to(self.device)
         training.train(
-            module, self.model, Path(request["train_path"]), request["budget"], self.device
+            module, self.model, self._input_file(request["train_file"]), request["budget"], self.device
         )
         self.model.eval()
         state = [t.detach().cpu().float() for _, t in loading.ordered_entries(self.model)]
@@ -119,6 +122,12 @@ class Server:
         if self.module is None:
             raise HarnessFailure(wire.BAD_REQUEST, "nothing loaded")
         return self.module
+
+    def _input_file(self, name: str) -> Path:
+        """A file of the stage inputs, named by the trusted side (a plain name, no path)."""
+        if self.inputs is None or not name or "/" in name or name.startswith("."):
+            raise HarnessFailure(wire.BAD_REQUEST, "bad stage input name")
+        return self.inputs / name
 
     def _model(self) -> torch.nn.Module:
         if self.model is None:

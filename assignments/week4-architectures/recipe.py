@@ -1,0 +1,71 @@
+"""Hidden data of week 4 (trusted, mentor-written).
+
+- ``imagenet`` and ``small``: a few inputs for the equivalence checks (few on purpose: VGG-16
+  at 224x224 costs 15 GMACs an image on a CPU worker). ImageNet-size inputs are normalised
+  noise, which drives every unit of every layer; small inputs are real Fashion-MNIST items.
+- ``train_<family>``: 2,000 Fashion-MNIST training images (the training split, mounted read-only
+  while the platform trains), 8 public test images and 100 hidden ones, 10 per class, from the
+  test split. Every family gets the same files, so the comparison is fair.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from arena_datasets import real
+
+FAMILIES = ("alexnet", "vgg16", "resnet18", "googlenet")
+IMAGENET_INPUTS = 2
+SMALL_INPUTS = 4
+TRAIN_IMAGES = 2000
+PUBLIC_PER_CLASS = 1
+HIDDEN_PER_CLASS = 10
+
+
+def _as_input(images: np.ndarray) -> np.ndarray:
+    return (images.astype(np.float32) / 255.0)[:, None]
+
+
+def _balanced(labels: np.ndarray, per_class: int, rng: np.random.Generator,
+              exclude: np.ndarray | None = None) -> np.ndarray:
+    pool = np.ones(len(labels), bool)
+    if exclude is not None:
+        pool[exclude] = False
+    picks = [rng.choice(np.flatnonzero(pool & (labels == c)), per_class, replace=False)
+             for c in range(10)]
+    return rng.permutation(np.concatenate(picks))
+
+
+def build_equivalence_inputs(out: Path, rng: np.random.Generator) -> None:
+    (out / "imagenet").mkdir(parents=True, exist_ok=True)
+    noise = rng.standard_normal((IMAGENET_INPUTS, 3, 224, 224)).astype(np.float32)
+    np.savez_compressed(out / "imagenet" / "inputs.npz", images=noise)
+    test_images, _ = real.fashion_mnist("test")
+    (out / "small").mkdir(parents=True, exist_ok=True)
+    chosen = rng.choice(len(test_images), SMALL_INPUTS, replace=False)
+    np.savez_compressed(out / "small" / "inputs.npz", images=_as_input(test_images[chosen]))
+
+
+def build_comparison(out: Path, rng: np.random.Generator) -> None:
+    train_images, train_labels = real.fashion_mnist("train")
+    test_images, test_labels = real.fashion_mnist("test")
+    train = rng.choice(len(train_labels), TRAIN_IMAGES, replace=False)
+    public = _balanced(test_labels, PUBLIC_PER_CLASS, rng)
+    hidden = _balanced(test_labels, HIDDEN_PER_CLASS, rng, exclude=public)
+    for family in FAMILIES:
+        folder = out / f"train_{family}"
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(folder / "train.npz", images=_as_input(train_images[train]),
+                            labels=train_labels[train])
+        np.savez_compressed(folder / "public.npz", images=_as_input(test_images[public]))
+        np.savez_compressed(folder / "public_labels.npz", labels=test_labels[public])
+        np.savez_compressed(folder / "inputs.npz", images=_as_input(test_images[hidden]))
+        np.savez_compressed(folder / "labels.npz", labels=test_labels[hidden])
+
+
+def build(out: Path, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    build_equivalence_inputs(out, rng)
+    build_comparison(out, rng)

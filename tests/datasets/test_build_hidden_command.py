@@ -1,0 +1,34 @@
+"""``python -m arena_datasets build-hidden``: hidden data of named bundles into ARENA_HOME."""
+
+import os
+import subprocess
+import sys
+
+from arena_datasets.paths import REPO_ROOT
+
+
+def run_command(*args: str, home) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ARENA_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "arena_datasets", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_it_builds_the_hidden_data_of_a_named_bundle(tmp_path):
+    result = run_command("build-hidden", "week1-tensors", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    built = list((tmp_path / "hidden" / "week1-tensors").glob("*/functions/labels.npz"))
+    assert len(built) == 1
+    assert str(built[0].parent.parent) in result.stdout
+
+
+def test_it_rejects_an_unknown_bundle(tmp_path):
+    result = run_command("build-hidden", "week99-nothing", home=tmp_path)
+    assert result.returncode == 2 and "unknown bundle" in result.stderr
+    assert not (tmp_path / "hidden").exists()
