@@ -126,7 +126,9 @@ def load_request(ctx: PartContext, check: Check) -> dict:
         "op": "load",
         "entry": ctx.bundle.entry,
         "builder": check.function,
-        "builder_kwargs": reference_kwargs(ctx, check),
+        # The part's builder_kwargs go to the mentee's builder only (e.g. in_channels and
+        # input_size, which the reference takes from input_shape).
+        "builder_kwargs": {**reference_kwargs(ctx, check), **ctx.part.builder_kwargs},
         "device": ctx.device,
         "weights": f"{check.name}.safetensors",
         "weights_mode": "order",

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from courses.models import Assignment
 from courses.roles import AnyUser, is_mentor
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -33,7 +34,7 @@ def create_submission(user: AnyUser, assignment: Assignment, uploaded: UploadedF
     )
     with transaction.atomic():
         # Locks the mentee's row so two simultaneous uploads cannot both pass the quota.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         _check_quota(user, assignment)
         submission = Submission(
             assignment=assignment,

@@ -1,4 +1,4 @@
-"""KNOWN WRONG (the basic block's first batch norm comes after its ReLU)
+"""KNOWN WRONG: the basic block's first batch norm comes after its ReLU.
 
 Week 4 reference solution: AlexNet, VGG-16, ResNet-18/50 and GoogLeNet from scratch.
 
@@ -249,3 +249,33 @@ def googlenet(num_classes: int = 1000, in_channels: int = 3, input_size: int = 2
     if aux_logits:
         raise ValueError("this GoogLeNet has no auxiliary classifiers")
     return GoogLeNet(num_classes, in_channels, is_small(input_size))
+
+
+# ---------------------------------------------------------------- training (the comparison)
+
+
+def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: dict) -> None:
+    """One pass of Adam over the training split, stopping early enough to stay in budget.
+
+    The platform calls this for every family with the same ``budget`` (``seconds``, ``epochs``,
+    ``batch_size``, ``lr``). Small batches keep one step short, so the last step started
+    before the deadline also ends before it, even for GoogLeNet on a slow CPU.
+    """
+    import time
+
+    started = time.monotonic()
+    deadline = started + 0.8 * float(budget["seconds"])
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    batch_size = min(16, int(budget["batch_size"]))
+    longest_step = 0.0
+    model.train()
+    for _ in range(int(budget["epochs"])):
+        for batch in torch.randperm(len(labels)).split(batch_size):
+            if time.monotonic() + 1.5 * longest_step > deadline:
+                return
+            step_started = time.monotonic()
+            loss = F.cross_entropy(model(images[batch]), labels[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            longest_step = max(longest_step, time.monotonic() - step_started)

@@ -1,0 +1,44 @@
+"""Week 4: AlexNet, VGG-16, ResNet-18 (ResNet-50 for extra points) and GoogLeNet from scratch.
+
+Every builder takes ``num_classes``, ``in_channels`` and ``input_size`` and returns an
+``nn.Module`` mapping ``[N, in_channels, input_size, input_size]`` to ``[N, num_classes]``.
+``input_size <= 64`` selects the small-input layout, larger sizes the ImageNet layout; README.md
+gives both layouts layer by layer. Create the layers in the order the README lists them: the
+grader loads its reference weights into your model by position.
+Only ``torch`` is available in the grader's sandbox (no torchvision).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+SMALL_INPUT_MAX = 64
+
+
+def alexnet(num_classes: int = 1000, in_channels: int = 3, input_size: int = 224) -> nn.Module:
+    raise NotImplementedError("AlexNet: five convolutions, three fully connected layers")
+
+
+def vgg16(num_classes: int = 1000, in_channels: int = 3, input_size: int = 224) -> nn.Module:
+    raise NotImplementedError("VGG-16: configuration D, thirteen 3x3 convolutions")
+
+
+def resnet18(num_classes: int = 1000, in_channels: int = 3, input_size: int = 224) -> nn.Module:
+    raise NotImplementedError("ResNet-18: basic blocks [2, 2, 2, 2]")
+
+
+def resnet50(num_classes: int = 1000, in_channels: int = 3, input_size: int = 224) -> nn.Module:
+    raise NotImplementedError("ResNet-50 (extra points): bottleneck blocks [3, 4, 6, 3]")
+
+
+def googlenet(num_classes: int = 1000, in_channels: int = 3, input_size: int = 224,
+              aux_logits: bool = False) -> nn.Module:
+    raise NotImplementedError("GoogLeNet: nine Inception modules, batch norm, no aux heads")
+
+
+def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: dict) -> None:
+    """Optional. The platform trains each family with this (or a plain SGD loop if you
+    delete it) on ``images [2000, 1, 28, 28]`` and ``labels [2000]`` within
+    ``budget["seconds"]``; running over the budget fails the part."""
+    raise NotImplementedError("write a training loop, or delete this function")

@@ -1,0 +1,1 @@
+"""One module per part kind (functions, model, train, architecture) and the stage runner."""

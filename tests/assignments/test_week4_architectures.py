@@ -1,0 +1,100 @@
+"""Week 4 bundle: recipe, equivalence of the reference solution, the known-wrong uploads,
+the comparison's training, and the public tests."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.bundle import load_bundle
+from tests.assignments.conftest import (
+    assert_full_marks, assert_loses_exactly, assert_same_arrays, build_hidden_data, bundle_dir,
+    describe, grade_bundle, load_arrays, run_public_tests, wrong_cases, zip_solution)
+
+SLUG = "week4-architectures"
+EQUIVALENCE_PARTS = ("imagenet", "small")
+FAMILIES = ("alexnet", "vgg16", "resnet18", "googlenet")
+
+
+def test_the_bundle_is_valid_and_worth_100_points():
+    bundle = load_bundle(SLUG)
+    assert bundle.max_points == pytest.approx(100.0)
+    assert [p.name for p in bundle.parts] == [*EQUIVALENCE_PARTS, *(f"train_{f}" for f in FAMILIES)]
+    budgets = {p.budget for p in bundle.parts if p.kind == "train"}
+    assert len(budgets) == 1, "every family must train under the same budget"
+
+
+def test_the_recipe_is_deterministic_and_gives_every_family_the_same_data(tmp_path):
+    first = build_hidden_data(SLUG, tmp_path / "a")
+    assert_same_arrays(first, build_hidden_data(SLUG, tmp_path / "b"))
+    assert load_arrays(first / "imagenet" / "inputs.npz")["images"].shape == (2, 3, 224, 224)
+    reference = {name: load_arrays(first / "train_alexnet" / name)
+                 for name in ("train.npz", "inputs.npz", "labels.npz")}
+    for family in FAMILIES[1:]:
+        for name, arrays in reference.items():
+            other = load_arrays(first / f"train_{family}" / name)
+            assert all(np.array_equal(arrays[k], other[k]) for k in arrays), (family, name)
+    labels = reference["labels.npz"]["labels"]
+    assert np.bincount(labels, minlength=10).tolist() == [10] * 10
+    assert not (first / "train_alexnet" / "inputs.npz").read_bytes().count(b"labels")
+
+
+def architecture_only_bundle(tmp_path: Path, parts: tuple[str, ...]) -> Path:
+    """A copy of the bundle with only ``parts``, their points scaled to sum to 100 (the
+    recipe, seed and so the hidden data are unchanged)."""
+    copy = tmp_path / SLUG
+    shutil.copytree(bundle_dir(SLUG), copy, ignore=shutil.ignore_patterns("wrong", "solution"))
+    raw = tomllib.loads((copy / "assignment.toml").read_text())
+    kept = [p for p in raw["parts"] if p["name"] in parts]
+    total = sum(c["points"] for p in kept for c in p["checks"])
+    text = (copy / "assignment.toml").read_text().split("[[parts]]")[0]
+    for part in kept:
+        text += f'[[parts]]\nname = "{part["name"]}"\nkind = "{part["kind"]}"\n'
+        text += f'input_shape = {part["input_shape"]}\nnum_classes = {part["num_classes"]}\n'
+        kwargs = ", ".join(f"{k} = {v}" for k, v in part["builder_kwargs"].items())
+        text += f"builder_kwargs = {{ {kwargs} }}\n"
+        for check in part["checks"]:
+            extra = ", ".join(f"{k} = {str(v).lower() if isinstance(v, bool) else v}"
+                              for k, v in check.get("kwargs", {}).items())
+            text += (f'[[parts.checks]]\nname = "{check["name"]}"\n'
+                     f'function = "{check.get("function", check["name"])}"\n'
+                     f'points = {check["points"] * 100.0 / total}\n'
+                     f'rtol = {check["rtol"]}\natol = {check["atol"]}\n'
+                     f"kwargs = {{ {extra} }}\n")
+    (copy / "assignment.toml").write_text(text)
+    assert load_bundle(copy).max_points == pytest.approx(100.0)
+    return copy
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_the_solution_earns_full_marks(tmp_path):
+    report = grade_bundle(SLUG, zip_solution(bundle_dir(SLUG) / "solution"))
+    assert_full_marks(report)
+    checks = {c["name"] for c in report["checks"]}
+    assert {f"train_{f}/accuracy" for f in FAMILIES} <= checks, describe(report)
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+@pytest.mark.parametrize("case", wrong_cases(SLUG), ids=lambda case: case.path)
+def test_each_wrong_upload_loses_exactly_its_checks(case, tmp_path):
+    raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
+    parts = tuple(next(w for w in raw["wrong"] if w["path"] == case.path)["parts"])
+    bundle = architecture_only_bundle(tmp_path, parts)
+    from grader.grade import GradeOptions, grade
+
+    report = grade(bundle, zip_solution(case.upload), GradeOptions(sandbox="bwrap")).to_dict()
+    assert_loses_exactly(report, case)
+
+
+@pytest.mark.slow
+def test_the_public_tests_pass_on_the_solution_and_fail_on_the_starter():
+    passed = run_public_tests(SLUG, bundle_dir(SLUG) / "solution")
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    failed = run_public_tests(SLUG, bundle_dir(SLUG) / "starter")
+    assert failed.returncode != 0, failed.stdout[-3000:]
