@@ -306,16 +306,22 @@ def fashion_canvases(split: str, count: int, seed: int,
     return generate(images, labels, list(real.textures().values()), count, seed, spec)
 
 
-def face_canvases(count: int, seed: int, spec: SceneSpec = FACES_SPEC) -> LocalizationSet:
-    """skimage's 100 LFW faces (label 1) or none (label -1) among its 100 non-face crops."""
+def face_canvases(count: int, seed: int, spec: SceneSpec = FACES_SPEC,
+                  crops: slice = slice(None)) -> LocalizationSet:
+    """skimage's LFW faces (label 1) or none (label -1) among its non-face crops.
+
+    ``crops`` picks which of the 100 faces and of the 100 non-faces may appear, so a hidden
+    set can use crops that training never saw.
+    """
     from arena_datasets import real
 
     faces, nonfaces = real.lfw_faces()
     textures = real.textures()
 
-    def as_uint8(crops: np.ndarray) -> np.ndarray:
-        return np.round(crops * 255.0).astype(np.uint8)
+    def as_uint8(images: np.ndarray) -> np.ndarray:
+        return np.round(images[crops] * 255.0).astype(np.uint8)
 
-    return generate(as_uint8(faces), np.ones(len(faces), np.int64),
+    chosen = as_uint8(faces)
+    return generate(chosen, np.ones(len(chosen), np.int64),
                     [textures[name] for name in FACE_BACKGROUNDS], count, seed, spec,
                     distractor_sources=list(as_uint8(nonfaces)))

@@ -42,7 +42,7 @@ TIMING = Timing(
     repeats=5,
     query_timeout_s=60.0,
 )
-MODEL_SOURCE = """
+CNN_SOURCE = """
 import torch
 from torch import nn
 
@@ -56,10 +56,24 @@ def build_model():
                          *block(16, 16), nn.MaxPool2d(2), *block(16, 32),
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
 """
+# No compute at all: what is left is the cost of the grading path itself.
+ECHO_SOURCE = """
+from torch import nn
 
 
-def make_submission(folder: Path) -> torch.nn.Module:
-    (folder / "submission.py").write_text(MODEL_SOURCE)
+class Echo(nn.Module):
+    def forward(self, x):
+        return x.flatten(1)[:, :10] * 1.0
+
+
+def build_model():
+    return Echo()
+"""
+MODELS = {"cnn": CNN_SOURCE, "echo": ECHO_SOURCE}
+
+
+def make_submission(folder: Path, source: str) -> torch.nn.Module:
+    (folder / "submission.py").write_text(source)
     spec = importlib.util.spec_from_file_location("bench_submission", folder / "submission.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -132,6 +146,7 @@ def main() -> None:
     parser.add_argument("--sandbox", default="bwrap")
     parser.add_argument("--regrades", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", choices=sorted(MODELS), default="cnn")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     images = np.random.default_rng(0).standard_normal((IMAGES, *SHAPE)).astype(np.float32)
@@ -139,7 +154,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="arena-bench-") as name:
         folder = Path(name)
         folder.chmod(0o755)
-        model = make_submission(folder)
+        model = make_submission(folder, MODELS[args.model])
         for batch in images[: TIMING.warmup_queries * BATCH].reshape(-1, BATCH, *SHAPE):
             plain_latency_ns(model, batch)
         runs = [
@@ -148,12 +163,26 @@ def main() -> None:
     report(args, runs, load_before, os.getloadavg())
 
 
+def summarize(runs: list[dict]) -> dict[str, float]:
+    """(1) as the goal states it: the timer's own run against the in-process loop of the same
+    regrade; the paired ratio alternates the two query by query, which also charges the
+    grader for the caches and thread pools they evict from each other."""
+    graded = [r["throughput_ips"] for r in runs]
+    return {
+        "overhead_ratio_median": statistics.median(
+            r["throughput_ips"] / r["paired_plain_ips"] for r in runs
+        ),
+        "paired_ratio_median": statistics.median(
+            r["paired_graded_ips"] / r["paired_plain_ips"] for r in runs
+        ),
+        "throughput_cv": statistics.pstdev(graded) / statistics.mean(graded),
+    }
+
+
 def report(
     args: argparse.Namespace, runs: list[dict], load_before: tuple, load_after: tuple
 ) -> None:
-    graded = [r["throughput_ips"] for r in runs]
-    ratios = [r["paired_graded_ips"] / r["paired_plain_ips"] for r in runs]
-    cv = statistics.pstdev(graded) / statistics.mean(graded)
+    summary = summarize(runs)
     result = {
         "machine": {
             "platform": platform.platform(),
@@ -164,6 +193,7 @@ def report(
         },
         "setup": {
             "sandbox": args.sandbox,
+            "model": args.model,
             "threads": args.threads,
             "batch": BATCH,
             "images": IMAGES,
@@ -171,29 +201,32 @@ def report(
             "regrades": args.regrades,
             "paired_queries_per_regrade": PAIR_PASSES * IMAGES // BATCH,
         },
-        "overhead_ratio_median": statistics.median(ratios),
+        **summary,
         "overhead_ratio_goal": 0.95,
-        "throughput_cv": cv,
         "throughput_cv_goal": 0.03,
         "runs": runs,
     }
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2))
     print(
-        f"{'run':>4} {'timer img/s':>12} {'paired graded':>14} {'paired plain':>13} "
-        f"{'ratio':>6} {'p50 ms':>7} {'p90 ms':>7}"
+        f"{'run':>4} {'timer img/s':>12} {'in-process':>11} {'ratio':>6} {'paired':>7} "
+        f"{'p50 ms':>7} {'p90 ms':>7}"
     )
-    for i, (run, ratio) in enumerate(zip(runs, ratios), 1):
+    for i, run in enumerate(runs, 1):
+        plain = run["paired_plain_ips"]
         print(
-            f"{i:>4} {run['throughput_ips']:>12.1f} {run['paired_graded_ips']:>14.1f} "
-            f"{run['paired_plain_ips']:>13.1f} {ratio:>6.3f} {run['latency_p50_ms']:>7.2f} "
-            f"{run['latency_p90_ms']:>7.2f}"
+            f"{i:>4} {run['throughput_ips']:>12.1f} {plain:>11.1f} "
+            f"{run['throughput_ips'] / plain:>6.3f} {run['paired_graded_ips'] / plain:>7.3f} "
+            f"{run['latency_p50_ms']:>7.2f} {run['latency_p90_ms']:>7.2f}"
         )
     print(
-        f"(1) overhead ratio (graded / in-process), median: {statistics.median(ratios):.3f}"
-        " (goal >= 0.95)"
+        f"(1) timer / in-process throughput, median: {summary['overhead_ratio_median']:.3f}"
+        f" (goal >= 0.95); query-by-query pairs: {summary['paired_ratio_median']:.3f}"
     )
-    print(f"(3) throughput CV over {len(runs)} regrades: {cv * 100:.2f}% (goal < 3%)")
+    print(
+        f"(3) throughput CV over {len(runs)} regrades: {summary['throughput_cv'] * 100:.2f}%"
+        " (goal < 3%)"
+    )
     print(
         f"load average before/after: {load_before[0]:.1f} / {load_after[0]:.1f} "
         f"on {os.cpu_count()} CPUs"

@@ -40,6 +40,19 @@ def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def inference_kwargs(name: str) -> dict[str, object]:
+    """Builder arguments that drop training-only parts (GoogLeNet's auxiliary heads), so a
+    card counts what inference uses, as the published tables do."""
+    return {"aux_logits": False} if get_spec(name).family == "googlenet" else {}
+
+
+def inference_params(name: str, num_classes: int, in_channels: int, input_size: int) -> int:
+    with torch.device("meta"):
+        model = build(name, num_classes=num_classes, in_channels=in_channels,
+                      input_size=input_size, **inference_kwargs(name))
+    return count_params(model)
+
+
 def count_macs(name: str, input_size: int, in_channels: int = 3, num_classes: int = 1000,
                **kwargs: object) -> int:
     """Multiply-accumulates of one forward pass of one image, in eval mode."""
@@ -86,7 +99,8 @@ def make_card(name: str, input_size: int | None = None, in_channels: int = 3,
     if spec.family == "simple_cnn" and input_size is None:
         in_channels, num_classes = 1, 10  # its home: 28x28 gray digits
     torch.manual_seed(0)
-    model = build(name, num_classes=num_classes, in_channels=in_channels, input_size=size)
+    model = build(name, num_classes=num_classes, in_channels=in_channels, input_size=size,
+                  **inference_kwargs(name))
     latency = throughput = None
     if measure:
         latency, throughput = measure_speed(model, (in_channels, size, size), batch_size,

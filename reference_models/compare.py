@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from reference_models.cards import count_macs, count_params
+from reference_models.cards import count_macs, inference_params
 from reference_models.paths import RESULTS_DIR
 from reference_models.plotting import ComparisonPoint, plot_comparison
 from reference_models.registry import family_of
@@ -33,7 +33,8 @@ def compare(models: tuple[str, ...] = DEFAULT_MODELS, dataset: str = "mnist-5k",
         points.append(ComparisonPoint(
             label=name, family=family_of(name), accuracy=run.test_accuracy,
             macs=count_macs(name, size, channels, train_data.num_classes),
-            params=count_params(run.model), training_time_s=run.fit.training_time_s))
+            params=inference_params(name, train_data.num_classes, channels, size),
+            training_time_s=run.fit.training_time_s))
         if progress:
             print(f"{name}: accuracy {run.test_accuracy:.4f} in {run.fit.training_time_s:.0f}s")
     return points

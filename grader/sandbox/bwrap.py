@@ -4,7 +4,8 @@ The sandbox's root is an empty read-only tmpfs holding only: the system director
 Python runtime (read-only, at their host paths), generated /etc/passwd and /etc/group, a few
 harmless /etc files, a fresh /proc and /dev, size-capped tmpfs on /scratch and /dev/shm, and
 the caller's mounts. No network, no new user namespaces, an empty environment plus an
-allow-list, all capabilities dropped, running as the unprivileged `arena-sandbox` user.
+allow-list, all capabilities dropped, a seccomp deny-list (`seccomp.py`), running as the
+unprivileged `arena-sandbox` user.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import re
 import shutil
 import stat
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -28,10 +28,7 @@ from grader.sandbox.cgroups import RunCgroup, cgroup_problem, create_run_cgroup
 from grader.sandbox.environment import (
     ETC_FILES,
     SYSTEM_DIRS,
-    SandboxUser,
-    group_text,
     minimal_env,
-    passwd_text,
     python_executable,
     runtime_paths,
     sandbox_user,
@@ -39,6 +36,8 @@ from grader.sandbox.environment import (
 )
 from grader.sandbox.local_process import LocalProcess, feed_stdin
 from grader.sandbox.privileges import ChildSetup, make_preexec, rlimits_for
+from grader.sandbox.run_files import RunFiles, sweep_stale_run_dirs
+from grader.sandbox.seccomp import compile_filter
 
 __all__ = ["BwrapSandbox", "build_bwrap_argv", "gpu_device_nodes"]
 
@@ -86,8 +85,12 @@ def build_bwrap_argv(
     etc_dir: Path,
     sources: dict[str, str],
     gpu_nodes: Sequence[str],
+    seccomp_fd: int | None = None,
 ) -> list[str]:
-    """The full bubblewrap command line; `sources` maps a host path to the path to bind from."""
+    """The full bubblewrap command line; `sources` maps a host path to the path to bind from.
+
+    `seccomp_fd`: an inherited descriptor bubblewrap reads the compiled filter from.
+    """
     limits = spec.limits
     argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns"]
     argv += ["--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL"]
@@ -110,6 +113,8 @@ def build_bwrap_argv(
         source = sources.get(str(mount.source), str(mount.source))
         argv += ["--bind" if mount.writable else "--ro-bind", source, mount.target]
     argv += ["--remount-ro", "/", "--chdir", spec.workdir]
+    if seccomp_fd is not None:
+        argv += ["--seccomp", str(seccomp_fd)]
     for key, value in minimal_env(spec.env, python).items():
         argv += ["--setenv", key, value]
     command = list(spec.argv)
@@ -131,36 +136,22 @@ def _reachable_by_others(path: str) -> bool:
     return True
 
 
-class _RunFiles:
-    """The run's private temporary directory: /etc files and staging mount points."""
-
-    def __init__(self, user: SandboxUser | None) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="arena-bwrap-"))
-        self.root.chmod(0o755)  # bubblewrap runs as the sandbox user and must walk in
-        etc = self.root / "etc"
-        etc.mkdir(mode=0o755)
-        uid, gid = (user.uid, user.gid) if user else (os.getuid(), os.getgid())
-        (etc / "passwd").write_text(passwd_text(user, uid, gid))
-        (etc / "group").write_text(group_text(user, gid))
-        for name in ("passwd", "group"):
-            (etc / name).chmod(0o644)
-        self.etc = etc
-        self._count = 0
-
-    def staging_point(self, source: str) -> str:
-        self._count += 1
-        point = self.root / f"stage{self._count}"
-        if os.path.isdir(source):
-            point.mkdir(mode=0o755)
-        else:
-            point.touch(mode=0o644)
-        return str(point)
-
-    def remove(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+@contextlib.contextmanager
+def _seccomp_descriptor() -> Iterator[int]:
+    """A pipe's read end holding the compiled filter, for bubblewrap to inherit and read."""
+    program = compile_filter()
+    read_fd, write_fd = os.pipe()
+    try:
+        with os.fdopen(write_fd, "wb") as writer:  # a few hundred bytes: within the pipe buffer
+            writer.write(program)
+        yield read_fd
+    finally:
+        os.close(read_fd)
 
 
-def _spawn(argv: list[str], setup: ChildSetup, cwd: Path) -> subprocess.Popen[bytes]:
+def _spawn(
+    argv: list[str], setup: ChildSetup, cwd: Path, pass_fds: Sequence[int]
+) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
             argv,
@@ -168,6 +159,7 @@ def _spawn(argv: list[str], setup: ChildSetup, cwd: Path) -> subprocess.Popen[by
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             close_fds=True,
+            pass_fds=tuple(pass_fds),
             start_new_session=True,
             # Small and prepared before fork: see privileges.py.
             preexec_fn=make_preexec(setup),  # noqa: PLW1509
@@ -194,24 +186,25 @@ class BwrapSandbox(Sandbox):
     def available(cls) -> str | None:
         return _availability_problem()
 
-    def _sources(self, spec: SandboxSpec, files: _RunFiles) -> dict[str, str]:
+    def _sources(self, spec: SandboxSpec, files: RunFiles) -> dict[str, str]:
         """Bind sources the sandbox user cannot reach, mapped to staging points (root only)."""
         if not self._root:
             return {}
         paths = [*runtime_paths(), *(str(m.source) for m in spec.mounts)]
         return {p: files.staging_point(p) for p in paths if not _reachable_by_others(p)}
 
-    @contextlib.contextmanager
-    def _open(self, spec: SandboxSpec, stdin: bytes) -> Iterator[SandboxProcess]:
-        for mount in spec.mounts:
-            if not mount.source.exists():
-                raise GraderError(f"sandbox mount source {mount.source} does not exist")
-        files = _RunFiles(self._user)
-        cgroup: RunCgroup | None = None
-        process: LocalProcess | None = None
-        try:
-            cgroup = create_run_cgroup(spec.limits)
-            sources = self._sources(spec, files)
+    def _spawn_run(
+        self, spec: SandboxSpec, files: RunFiles, cgroup: RunCgroup
+    ) -> tuple[subprocess.Popen[bytes], float, float]:
+        """Start bubblewrap for `spec`; returns the process, its start time and start duration."""
+        sources = self._sources(spec, files)
+        setup = ChildSetup(
+            cgroup_procs=cgroup.procs_files,
+            staged_binds=list(sources.items()),
+            rlimits=rlimits_for(spec.limits),
+            user=self._user,
+        )
+        with _seccomp_descriptor() as seccomp_fd:  # closed here once bubblewrap holds a copy
             argv = build_bwrap_argv(
                 spec,
                 bwrap=self._bwrap,
@@ -220,20 +213,24 @@ class BwrapSandbox(Sandbox):
                 etc_dir=files.etc,
                 sources=sources,
                 gpu_nodes=gpu_device_nodes(spec.gpus),
-            )
-            setup = ChildSetup(
-                cgroup_procs=cgroup.procs_files,
-                staged_binds=list(sources.items()),
-                rlimits=rlimits_for(spec.limits),
-                user=self._user,
+                seccomp_fd=seccomp_fd,
             )
             started = time.monotonic()
-            popen = _spawn(
-                argv,
-                setup,
-                cwd=files.root,
-            )
-            start_s = time.monotonic() - started
+            popen = _spawn(argv, setup, cwd=files.root, pass_fds=[seccomp_fd])
+            return popen, started, time.monotonic() - started
+
+    @contextlib.contextmanager
+    def _open(self, spec: SandboxSpec, stdin: bytes) -> Iterator[SandboxProcess]:
+        for mount in spec.mounts:
+            if not mount.source.exists():
+                raise GraderError(f"sandbox mount source {mount.source} does not exist")
+        sweep_stale_run_dirs()
+        files = RunFiles(self._user)
+        cgroup: RunCgroup | None = None
+        process: LocalProcess | None = None
+        try:
+            cgroup = create_run_cgroup(spec.limits)
+            popen, started, start_s = self._spawn_run(spec, files, cgroup)
             process = LocalProcess(
                 popen,
                 spec.limits,
@@ -270,23 +267,27 @@ def _availability_problem() -> str | None:
 def _probe_user_namespaces() -> str | None:
     user = sandbox_user() if os.geteuid() == 0 else None
     argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user"]
-    argv += ["--disable-userns", *_system_dir_args(), "--", "/bin/true"]
+    argv += ["--disable-userns", *_system_dir_args()]
     try:
-        result = subprocess.run(
-            argv,
-            check=False,
-            capture_output=True,
-            timeout=20,
-            preexec_fn=make_preexec(ChildSetup(user=user)),
-            env={"PATH": "/usr/bin:/bin"},
-            cwd="/",
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
+        # The filter is loaded too: a bubblewrap or kernel without seccomp fails here, loudly.
+        with _seccomp_descriptor() as seccomp_fd:
+            result = subprocess.run(
+                [*argv, "--seccomp", str(seccomp_fd), "--", "/bin/true"],
+                check=False,
+                capture_output=True,
+                timeout=20,
+                pass_fds=(seccomp_fd,),
+                preexec_fn=make_preexec(ChildSetup(user=user)),
+                env={"PATH": "/usr/bin:/bin"},
+                cwd="/",
+            )
+    except (OSError, subprocess.SubprocessError, SandboxUnavailable) as exc:
         return f"bubblewrap cannot start: {exc}"
     if result.returncode != 0:
         detail = result.stderr.decode(errors="replace").strip()
         return (
-            f"bubblewrap cannot create unprivileged namespaces here ({detail}); "
-            "check kernel.unprivileged_userns_clone and user.max_user_namespaces"
+            f"bubblewrap cannot create unprivileged namespaces or load a seccomp filter here "
+            f"({detail}); check kernel.unprivileged_userns_clone, user.max_user_namespaces and "
+            "that the kernel has seccomp"
         )
     return None

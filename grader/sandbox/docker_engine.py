@@ -1,8 +1,14 @@
 """The Docker backend: one throw-away container per run, limits enforced by the engine.
 
 Output is read from an attach stream opened before the container starts (the logging driver is
-off, so nothing is stored by the engine). The wall-clock limit is enforced from here; the
-container is always removed, whatever happens.
+off, so nothing is stored by the engine). The wall-clock limit and the run's total CPU time
+are enforced from here; the container is always removed, whatever happens.
+
+CPU time: the engine only offers RLIMIT_CPU, which is per process, so a run that spreads its
+work over many short-lived processes (or DataLoader workers) could use far more than
+`limits.cpu_seconds` in total. A second watchdog reads the container's cgroup CPU usage (all
+processes and threads) from the engine's stats API and kills the container past the limit, as
+the bubblewrap backend does with its own cgroup.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any, ClassVar
 import docker
 import requests
 from docker.errors import DockerException, ImageNotFound
+from docker.utils import version_lt
 
 from grader.errors import GraderError, SandboxUnavailable
 from grader.sandbox.base import Limits, RunResult, Sandbox, SandboxProcess, SandboxSpec
@@ -28,6 +35,7 @@ from grader.sandbox.streams import CappedBuffer
 __all__ = ["DockerSandbox"]
 
 _ENGINE_TIMEOUT_S = 30
+_CPU_POLL_S = 0.5  # a one-shot stats call costs the engine a few cgroup file reads
 _STDOUT, _STDERR = 1, 2
 
 
@@ -78,6 +86,7 @@ class DockerProcess:
         self._limits = limits
         self._reader = reader
         self._timed_out = False
+        self._cpu_limited = False
         self._killed = False
         self._ended_at: float | None = None
         self._result: RunResult | None = None
@@ -90,6 +99,10 @@ class DockerProcess:
         watchdog_api = docker.from_env(timeout=_ENGINE_TIMEOUT_S).api
         threading.Thread(
             target=self._watch, args=(watchdog_api,), daemon=True, name="sandbox-watchdog"
+        ).start()
+        cpu_api = docker.from_env(timeout=_ENGINE_TIMEOUT_S).api
+        threading.Thread(
+            target=self._watch_cpu, args=(cpu_api,), daemon=True, name="sandbox-cpu-watchdog"
         ).start()
 
     def poll(self) -> int | None:
@@ -125,6 +138,22 @@ class DockerProcess:
             self._ended_at = time.monotonic()
             self._done.set()
 
+    def _watch_cpu(self, api: docker.APIClient) -> None:
+        # one-shot (API 1.41, Docker 20.10) answers at once; older engines wait for a sample.
+        one_shot = True if not version_lt(api.api_version, "1.41") else None
+        try:
+            while not self._done.wait(_CPU_POLL_S):
+                stats = api.stats(self._id, stream=False, one_shot=one_shot)
+                used_ns = stats.get("cpu_stats", {}).get("cpu_usage", {}).get("total_usage", 0)
+                if used_ns / 1e9 >= self._limits.cpu_seconds and not self._timed_out:
+                    self._cpu_limited = True
+                    self.kill()
+                    return
+        except (DockerException, requests.exceptions.RequestException):
+            pass  # the container is gone: the run is over
+        finally:
+            api.close()
+
     def kill(self) -> None:
         # SIGKILL reaches the container's init; the PID namespace takes every process with it.
         self._killed = True
@@ -148,8 +177,10 @@ class DockerProcess:
             timed_out=self._timed_out,
             oom_killed=oom,
             output_truncated=self._reader.stdout.truncated or self._reader.stderr.truncated,
-            # RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one.
-            cpu_limited=code == -24 or (code == -9 and not oom and not self._killed),
+            # RLIMIT_CPU (one process): SIGXCPU at the soft limit, SIGKILL at the hard one.
+            cpu_limited=self._cpu_limited
+            or code == -24
+            or (code == -9 and not oom and not self._killed),
             start_s=self._start_s,
         )
 

@@ -8,6 +8,7 @@ a tqdm bar showing loss and accuracy; resumable from the state saved after every
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -192,6 +193,32 @@ class _Trainer:
         self.scaler.update()
         return float(loss.detach()), int((logits.detach().argmax(1) == y).sum())
 
+    def run_epoch(self, epoch: int, step: int, elapsed: float) -> tuple[EpochLog, int, bool]:
+        """One pass over the data (or until the time budget ends); ``elapsed`` is the training
+        time before it. Returns the epoch's log, the step count and whether the budget ran out."""
+        self.model.train()
+        started = time.perf_counter() - elapsed  # the clock counts training time only
+        loss_sum, correct, seen, lr, over_budget = 0.0, 0, 0, 0.0, False
+        bar = tqdm(self.batches(), total=self.steps_per_epoch, leave=False,
+                   desc=f"epoch {epoch + 1}/{self.config.epochs}",
+                   disable=not self.config.progress)
+        for images, labels in bar:
+            lr = self.set_lr(self.progress(step + 1, time.perf_counter() - started))
+            loss, hits = self.step(images, labels)
+            step += 1
+            loss_sum += loss * len(labels)
+            correct += hits
+            seen += len(labels)
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}")
+            budget = self.config.time_budget_s
+            if budget and time.perf_counter() - started >= budget:
+                over_budget = True
+                break
+        bar.close()
+        log = EpochLog(epoch + 1, loss_sum / max(seen, 1), correct / max(seen, 1), None, lr,
+                       time.perf_counter() - started)
+        return log, step, over_budget
+
 
 def fit(
     model: nn.Module,
@@ -215,45 +242,27 @@ def fit(
         state = load_training_state(folder, trainer.model, trainer.optimizer,
                                     trainer.generator) or state
     history = [EpochLog(**h) for h in state.history]
-    step, elapsed, over_budget = state.step, state.elapsed_s, False
+    step, over_budget = state.step, False
     with deterministic(not trainer.on_cuda):
         for epoch in range(state.epoch, config.epochs):
-            trainer.model.train()
-            started = time.perf_counter() - elapsed
-            loss_sum, correct, seen, lr = 0.0, 0, 0, 0.0
-            bar = tqdm(trainer.batches(), total=trainer.steps_per_epoch, leave=False,
-                       desc=f"epoch {epoch + 1}/{config.epochs}", disable=not config.progress)
-            for images, labels in bar:
-                lr = trainer.set_lr(trainer.progress(step + 1, time.perf_counter() - started))
-                loss, hits = trainer.step(images, labels)
-                step += 1
-                loss_sum += loss * len(labels)
-                correct += hits
-                seen += len(labels)
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}")
-                budget = config.time_budget_s
-                if budget and time.perf_counter() - started >= budget:
-                    over_budget = True
-                    break
-            bar.close()
-            elapsed = time.perf_counter() - started
-            test_acc = None
+            log, step, over_budget = trainer.run_epoch(epoch, step, state.elapsed_s)
+            state = TrainingState(epoch + 1, step, log.elapsed_s, state.history)
             if eval_data is not None:
-                test_acc = evaluate(trainer.model, eval_data, config.eval_batch_size,
+                accuracy = evaluate(trainer.model, eval_data, config.eval_batch_size,
                                     amp=config.amp).accuracy
-            history.append(EpochLog(epoch + 1, loss_sum / max(seen, 1), correct / max(seen, 1),
-                                    test_acc, lr, elapsed))
+                log = dataclasses.replace(log, test_accuracy=accuracy)
+            history.append(log)
+            state.history = [asdict(h) for h in history]
             if config.progress:
-                tqdm.write(_describe(history[-1]))
+                tqdm.write(_describe(log))
             if folder is not None:
                 save_training_state(folder, trainer.model, trainer.optimizer, trainer.generator,
-                                    TrainingState(epoch + 1, step, elapsed,
-                                                  [asdict(h) for h in history]))
+                                    state)
             if on_epoch_end is not None:
-                on_epoch_end(history[-1])
+                on_epoch_end(log)
             if over_budget:
                 break
-    return FitResult(history, elapsed, step, over_budget)
+    return FitResult(history, state.elapsed_s, step, over_budget)
 
 
 def _describe(log: EpochLog) -> str:

@@ -44,6 +44,17 @@ def load_recipe(slug: str) -> Any:
     return module
 
 
+def load_solution(slug: str) -> Any:
+    """The bundle's ``solution/submission.py`` under a name of its own (every bundle's entry is
+    called ``submission``, so a plain import would return whichever bundle came first)."""
+    path = bundle_dir(slug) / "solution" / "submission.py"
+    spec = importlib.util.spec_from_file_location(f"solution_{slug.replace('-', '_')}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def build_hidden_data(slug: str, out: Path) -> Path:
     """Run the recipe with the bundle's seed into ``out`` (not the shared cache)."""
     seed = tomllib.loads((bundle_dir(slug) / "assignment.toml").read_text())["data"]["seed"]

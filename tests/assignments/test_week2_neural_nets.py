@@ -19,6 +19,7 @@ from tests.assignments.conftest import (
     grade_bundle,
     load_arrays,
     load_recipe,
+    load_solution,
     run_public_tests,
     wrong_params,
     zip_solution,
@@ -68,11 +69,7 @@ def test_the_shipped_training_split_is_the_recipes_and_disjoint_from_the_hidden_
 def test_the_committed_solution_weights_reach_the_full_mark_on_the_hidden_split():
     recipe = load_recipe(SLUG)
     _, _, hidden_images, hidden_labels = recipe.digits_split()
-    sys.path.insert(0, str(bundle_dir(SLUG) / "solution"))
-    try:
-        import submission
-    finally:
-        sys.path.pop(0)
+    submission = load_solution(SLUG)
     model = submission.build_logreg()
     model.load_state_dict(load_file(str(bundle_dir(SLUG) / "solution" / "logreg.safetensors")))
     with torch.no_grad():

@@ -1,6 +1,5 @@
 """Week 3 bundle: recipe, hidden Fashion-MNIST split, public tests, real grading of uploads."""
 
-import sys
 
 import numpy as np
 import pytest
@@ -18,6 +17,7 @@ from tests.assignments.conftest import (
     bundle_dir,
     grade_bundle,
     load_arrays,
+    load_solution,
     run_public_tests,
     wrong_params,
     zip_solution,
@@ -73,11 +73,7 @@ def test_the_pooling_cases_overlap_and_the_kernels_are_never_1x1(tmp_path):
 def test_the_solution_weights_are_small_and_clear_the_full_mark():
     weights = bundle_dir(SLUG) / "solution" / "cnn.safetensors"
     assert weights.stat().st_size < MAX_WEIGHTS_BYTES
-    sys.path.insert(0, str(bundle_dir(SLUG) / "solution"))
-    try:
-        import submission
-    finally:
-        sys.path.pop(0)
+    submission = load_solution(SLUG)
     model = submission.build_model()
     model.load_state_dict(load_file(str(weights)))
     model.eval()

@@ -12,8 +12,18 @@ import pytest
 
 from grader.bundle import load_bundle
 from tests.assignments.conftest import (
-    assert_full_marks, assert_loses_exactly, assert_same_arrays, build_hidden_data, bundle_dir,
-    describe, grade_bundle, load_arrays, run_public_tests, wrong_cases, zip_solution)
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_same_arrays,
+    build_hidden_data,
+    bundle_dir,
+    describe,
+    grade_bundle,
+    load_arrays,
+    run_public_tests,
+    wrong_cases,
+    zip_solution,
+)
 
 SLUG = "week4-architectures"
 EQUIVALENCE_PARTS = ("imagenet", "small")

@@ -130,6 +130,27 @@ def test_it_stops_a_process_over_its_cpu_time(run_py: PythonRunner) -> None:
     assert result.exit_code is not None and result.exit_code < 0
 
 
+def test_it_stops_a_run_over_its_total_cpu_time_across_processes(run_py: PythonRunner) -> None:
+    """Each child stays under its own RLIMIT_CPU; only the run's total crosses the limit."""
+    result = run_py(
+        """
+        import subprocess, sys
+        burn = "import time\\nend = time.process_time() + 0.7\\nwhile time.process_time() < end: pass"
+        for i in range(12):
+            subprocess.run([sys.executable, "-c", burn], check=True)
+            print(i, flush=True)
+        print("finished", flush=True)
+        """,
+        cpu_seconds=2,
+        wall_seconds=30,
+    )
+    assert result.cpu_limited
+    assert not result.timed_out
+    # About 2 / 0.7 children ran (the watchdog polls): far from all 12.
+    assert b"finished" not in result.stdout
+    assert len(result.stdout.splitlines()) <= 4
+
+
 def test_it_caps_an_output_flood(run_py: PythonRunner) -> None:
     result = run_py(
         """

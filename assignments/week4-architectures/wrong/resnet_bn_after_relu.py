@@ -219,13 +219,13 @@ class GoogLeNet(nn.Module):
     def __init__(self, num_classes: int, in_channels: int, small: bool) -> None:
         super().__init__()
         if small:
+            # A 28x28 image reaches the Inception blocks at 14x14 (ImageNet's reach them at 28x28).
             self.conv1 = ConvBN(in_channels, 64, 3, 1, 1)
             self.maxpool1: nn.Module = nn.Identity()
-            self.maxpool2: nn.Module = nn.Identity()
         else:
             self.conv1 = ConvBN(in_channels, 64, 7, 2, 3)
             self.maxpool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
-            self.maxpool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.maxpool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
         self.conv2 = ConvBN(64, 64, 1)
         self.conv3 = ConvBN(64, 192, 3, padding=1)
         self.stage3 = nn.Sequential(Inception(*INCEPTIONS["3a"]), Inception(*INCEPTIONS["3b"]))

@@ -70,12 +70,12 @@ def test_it_refuses_a_file_of_an_unknown_architecture(tmp_path, arena_home) -> N
 
 
 def test_a_tampered_backbone_is_refused(tmp_path, arena_home) -> None:
-    path = tmp_path / "alexnet.pth"
-    torch.save(tvm.alexnet(weights=None).state_dict(), path)
+    path = tmp_path / "mobilenet_v2.pth"
+    torch.save(tvm.mobilenet_v2(weights=None).state_dict(), path)
     target = backbones.import_torchvision(path)
     target.write_bytes(target.read_bytes()[:-4] + b"\0\0\0\0")
     with pytest.raises(ChecksumError):
-        backbones.load_pretrained("alexnet_imagenet")
+        backbones.load_pretrained("mobilenet_v2_imagenet")
 
 
 def test_fetching_again_only_verifies_what_is_there(mobilenet_checkpoint, arena_home) -> None:

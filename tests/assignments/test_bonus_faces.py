@@ -1,0 +1,91 @@
+"""Bonus bundle (find the face): recipe, real grading of the solution and of the known-wrong
+uploads, and the public tests."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.bundle import load_bundle
+from tests.assignments.conftest import (
+    REPO_ROOT,
+    WrongCase,
+    assert_full_marks,
+    assert_loses_exactly,
+    assert_same_arrays,
+    build_hidden_data,
+    bundle_dir,
+    grade_bundle,
+    load_arrays,
+    run_public_tests,
+    wrong_cases,
+    zip_solution,
+)
+
+SLUG = "bonus-faces"
+WEIGHTS = "face.safetensors"
+
+
+def test_the_bundle_is_valid_and_worth_100_points():
+    bundle = load_bundle(SLUG)
+    assert bundle.max_points == pytest.approx(100.0)
+    assert [p.name for p in bundle.parts] == ["detect", "localize"]
+
+
+def test_the_starter_ships_the_real_generator():
+    generator = (REPO_ROOT / "arena_datasets" / "localization.py").read_bytes()
+    assert (bundle_dir(SLUG) / "starter" / "canvases.py").read_bytes() == generator
+
+
+def test_the_recipe_is_deterministic_half_empty_and_keeps_boxes_out_of_inputs(tmp_path):
+    first = build_hidden_data(SLUG, tmp_path / "a")
+    assert_same_arrays(first, build_hidden_data(SLUG, tmp_path / "b"))
+    detect = load_arrays(first / "detect" / "labels.npz")
+    assert set(load_arrays(first / "detect" / "inputs.npz")) == {"images"}
+    assert 0.4 < detect["labels"].mean() < 0.6
+    assert np.all(detect["boxes"][detect["labels"] == 0] == 0)
+    localize = load_arrays(first / "localize" / "labels.npz")
+    assert np.all(localize["labels"] == 1)
+    sides = localize["boxes"][:, 2:] - localize["boxes"][:, :2]
+    assert sides.min() >= 17 and sides.max() <= 36
+
+
+def test_the_committed_weights_stay_small():
+    assert (bundle_dir(SLUG) / "solution" / WEIGHTS).stat().st_size < 3 * 1024 * 1024
+
+
+def with_solution_weights(upload: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / upload.name
+    shutil.copytree(upload, folder)
+    shutil.copy(bundle_dir(SLUG) / "solution" / WEIGHTS, folder / WEIGHTS)
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_the_solution_earns_full_marks():
+    assert_full_marks(grade_bundle(SLUG, zip_solution(bundle_dir(SLUG) / "solution")))
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+@pytest.mark.parametrize("case", wrong_cases(SLUG), ids=lambda case: case.path)
+def test_each_wrong_upload_loses_exactly_its_checks(case: WrongCase, tmp_path):
+    raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
+    assert next(w for w in raw["wrong"] if w["path"] == case.path)["weights_from"] == "solution"
+    upload = zip_solution(with_solution_weights(case.upload, tmp_path))
+    assert_loses_exactly(grade_bundle(SLUG, upload), case)
+
+
+@pytest.mark.slow
+def test_the_public_tests_pass_on_the_solution_and_fail_on_the_starter_and_wrong_formats(tmp_path):
+    passed = run_public_tests(SLUG, bundle_dir(SLUG) / "solution")
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    assert run_public_tests(SLUG, bundle_dir(SLUG) / "starter").returncode != 0
+    for bug in ("boxes_normalized", "classes_swapped"):
+        folder = with_solution_weights(bundle_dir(SLUG) / "wrong" / bug, tmp_path)
+        assert run_public_tests(SLUG, folder).returncode != 0, bug
