@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STATUSES = ("scored", "failed", "error", "rejected")
+# The stable words of ``error.kind`` (the reader accepts any short word, so new kinds can be
+# added without breaking an older platform worker).
 ERROR_KINDS = (
+    "exception",
+    "weights",
     "timeout",
     "memory",
     "output_limit",

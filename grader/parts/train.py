@@ -100,7 +100,7 @@ def unflatten(values: np.ndarray, table: np.ndarray) -> dict[str, np.ndarray]:
     for i, (row, size) in enumerate(zip(table, sizes)):
         shape = tuple(int(d) for d in row[1 : 1 + int(row[0])])
         chunk = values[offset : offset + size].astype(np.float32).reshape(shape)
-        state[f"{i:05d}/t"] = np.ascontiguousarray(chunk)
+        state[f"{i:05d}/t"] = np.ascontiguousarray(chunk).reshape(shape)  # 0-d stays 0-d
         offset += size
     return state
 

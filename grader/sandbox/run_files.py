@@ -39,16 +39,22 @@ class RunFiles:
     def __init__(self, user: SandboxUser | None, parent: Path | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix=RUN_DIR_PREFIX, dir=parent))
         self._lock_fd = _lock(self.root)
-        self.root.chmod(0o755)  # bubblewrap runs as the sandbox user and must walk in
-        etc = self.root / "etc"
-        etc.mkdir(mode=0o755)
-        uid, gid = (user.uid, user.gid) if user else (os.getuid(), os.getgid())
-        (etc / "passwd").write_text(passwd_text(user, uid, gid))
-        (etc / "group").write_text(group_text(user, gid))
-        for name in ("passwd", "group"):
-            (etc / name).chmod(0o644)
-        self.etc = etc
+        self.etc = self.root / "etc"
         self._count = 0
+        try:
+            self._write_etc(user)
+        except OSError:
+            self.remove()
+            raise
+
+    def _write_etc(self, user: SandboxUser | None) -> None:
+        self.root.chmod(0o755)  # bubblewrap runs as the sandbox user and must walk in
+        self.etc.mkdir(mode=0o755)
+        uid, gid = (user.uid, user.gid) if user else (os.getuid(), os.getgid())
+        (self.etc / "passwd").write_text(passwd_text(user, uid, gid))
+        (self.etc / "group").write_text(group_text(user, gid))
+        for name in ("passwd", "group"):
+            (self.etc / name).chmod(0o644)
 
     def staging_point(self, source: str) -> str:
         self._count += 1

@@ -123,3 +123,18 @@ def test_loc_accuracy_ignores_the_box_of_empty_canvases():
     predicted = np.array([[50, 50, 60, 60], [0, 0, 10, 10]], np.float32)
     assert loc_accuracy(np.array([0, 1]), predicted, labels, boxes, empty_label=0) == 1.0
     assert loc_accuracy(np.array([1, 1]), predicted, labels, boxes, empty_label=0) == 0.5
+
+
+def test_face_canvases_use_only_the_chosen_crops():
+    from arena_datasets.localization import FACES_SPEC, face_canvases
+
+    faces, _ = real.lfw_faces()
+    held_out = face_canvases(40, seed=4, crops=slice(70, 100))
+    assert set(held_out.labels.tolist()) <= {-1, 1}
+    # Every pasted face is a scaled copy of one of the chosen crops: check the unscaled ones.
+    spec = SceneSpec(**{**FACES_SPEC.__dict__, "object_size": (25, 25), "empty_fraction": 0.0,
+                        "distractors": (0, 0)})
+    exact = face_canvases(20, seed=4, spec=spec, crops=slice(70, 100))
+    chosen = {np.round(face * 255).astype(np.uint8).tobytes() for face in faces[70:100]}
+    for image, box in zip(exact.images, exact.boxes.astype(int)):
+        assert image[box[1]:box[3], box[0]:box[2]].tobytes() in chosen

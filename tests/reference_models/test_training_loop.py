@@ -37,12 +37,13 @@ def test_it_makes_the_loss_fall_and_beats_chance(digits) -> None:
     train, test = digits
     model = _small_cnn()
     before = evaluate(model, test)
-    result = fit(model, train, CONFIG.replace(epochs=3))
+    result = fit(model, train, CONFIG.replace(epochs=4, optimizer="adamw", lr=0.01,
+                                              label_smoothing=0.0))
     losses = [h.train_loss for h in result.history]
     assert losses[-1] < losses[0]
     after = evaluate(model, test)
     assert after.loss < before.loss
-    assert after.accuracy > 0.3
+    assert after.accuracy > 0.4  # chance is 0.1; this run gets 0.63
 
 
 def test_it_is_bit_identical_when_repeated_with_the_same_seed_only(digits) -> None:

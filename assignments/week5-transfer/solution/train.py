@@ -122,14 +122,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument("--quick", action="store_true", help="a smoke run, not the reference")
+    parser.add_argument("--only", choices=("classifier", "localizer"), help="train one model")
     args = parser.parse_args()
     # One thread: on a shared 2-core machine two threads mostly wait for each other.
     torch.set_num_threads(1)
     torch.manual_seed(0)
     np.random.seed(0)
     args.out.mkdir(parents=True, exist_ok=True)
-    save_half(train_classifier(epochs=3 if args.quick else 30), args.out / "classifier.safetensors")
-    print("classifier written", flush=True)
+    if args.only != "localizer":
+        save_half(train_classifier(epochs=3 if args.quick else 30),
+                  args.out / "classifier.safetensors")
+        print("classifier written", flush=True)
+    if args.only == "classifier":
+        return
     count, epochs = (256, 1) if args.quick else (8000, 40)
     save_half(train_localizer(count, epochs), args.out / "localizer.safetensors")
     print("localizer written", flush=True)

@@ -31,7 +31,6 @@ HERE = Path(__file__).resolve().parent
 SUBMISSIONS = HERE / "submissions"
 BUNDLES = HERE.parent / "bundles"
 CANARIES = ("7342.8125", "7342.81", "HIDDEN-INPUT")  # the attack bundle's planted hidden value
-HOST_PORT = 47123
 HOST_PWNED = Path(tempfile.gettempdir()) / "arena-attack-pickle-ran-on-host"
 REPO = HERE.parents[2]
 
@@ -46,6 +45,14 @@ def metric(report: Report, name: str) -> float:
 
 def add_check(report: Report):
     return next(c for c in report.checks if c.name == "add")
+
+
+@dataclass
+class HostService:
+    """A real TCP service on the worker's loopback, and whether anyone reached it."""
+
+    port: int
+    reached: list[bytes]
 
 
 @dataclass(frozen=True)
@@ -150,9 +157,14 @@ class _PickleBomb:
         return (os.system, (f"touch {HOST_PWNED}; echo ESCAPED: the pickle ran",))
 
 
-def build_submission(attack: Attack, folder: Path) -> Path:
+def build_submission(attack: Attack, folder: Path, host_port: int) -> Path:
     """The upload of an attack: a .py file, or a folder with the weights the bundle expects."""
     source = SUBMISSIONS / f"{attack.name}.py"
+    if attack.name == "network":  # aim it at the worker's real service
+        text = source.read_text().replace("HOST_PORT = 47123", f"HOST_PORT = {host_port}")
+        source = folder / "submission.py"
+        source.write_text(text)
+        return source
     if attack.name == "syntax_error":  # written here: a broken file in the tree upsets linters
         source = folder / "submission.py"
         source.write_text("def add(a, b)\n    return a + b\n")
@@ -178,11 +190,10 @@ def build_submission(attack: Attack, folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def host_listener() -> Iterator[list[bytes]]:
+def host_listener() -> Iterator[HostService]:
     """A service on the worker's loopback that no submission may reach (threat 1)."""
     server = socket.socket()
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", HOST_PORT))
+    server.bind(("127.0.0.1", 0))  # a free port: parallel runs on a shared machine do not clash
     server.listen(8)
     server.settimeout(0.2)
     reached: list[bytes] = []
@@ -199,7 +210,7 @@ def host_listener() -> Iterator[list[bytes]]:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield reached
+    yield HostService(server.getsockname()[1], reached)
     stop.set()
     thread.join()
     server.close()
@@ -241,7 +252,7 @@ def test_it_contains_the_attack(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    upload = build_submission(attack, tmp_path)
+    upload = build_submission(attack, tmp_path, host_listener.port)
     # The grader's and the sandbox's temporary files go to a folder of this test alone (which
     # the sandbox user can traverse, like /tmp), so leftovers can be checked exactly.
     private_tmp = Path(tempfile.mkdtemp(prefix="arena-attack-"))
@@ -259,8 +270,25 @@ def test_it_contains_the_attack(
     attack.check(report)
     # The worker is unharmed and nothing is left behind.
     assert sentinel.poll() is None, "a submission killed a worker process"
-    assert host_listener == [], "a submission reached a service on the worker"
+    assert host_listener.reached == [], "a submission reached a service on the worker"
     assert processes_mentioning(private_tmp) == [], "sandboxed processes outlived their run"
     leftovers = list(private_tmp.iterdir())
     private_tmp.rmdir() if not leftovers else None
     assert leftovers == [], "a run left files behind"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["network", "proc_snoop", "read_labels"])
+def test_the_attacks_bite_without_a_sandbox(
+    name: str, host_listener, arena_home: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The same submissions under the `none` backend get through: the suite tests something."""
+    from grader.grade import GradeOptions, grade
+
+    monkeypatch.setenv("ARENA_HOME", str(arena_home))
+    attack = next(a for a in ATTACKS if a.name == name)
+    upload = build_submission(attack, tmp_path, host_listener.port)
+    report = grade(
+        BUNDLES / attack.bundle, upload, GradeOptions(sandbox="none", show_hidden_logs=True)
+    )
+    assert "ESCAPED" in report.logs

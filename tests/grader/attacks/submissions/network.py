@@ -2,7 +2,8 @@
 
 import socket
 
-TARGETS = [("169.254.169.254", 80), ("1.1.1.1", 53), ("127.0.0.1", 47123), ("10.0.2.2", 80)]
+HOST_PORT = 47123  # the test replaces this with the port of a real service on the worker
+TARGETS = [("169.254.169.254", 80), ("1.1.1.1", 53), ("127.0.0.1", HOST_PORT), ("10.0.2.2", 80)]
 for host, port in TARGETS:
     try:
         socket.create_connection((host, port), timeout=1).close()
