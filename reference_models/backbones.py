@@ -206,7 +206,7 @@ def pretrain(architecture: str, dataset: str, epochs: int | None = None,
     from reference_models.training.data import load_dataset
     from reference_models.training.run import train_model
 
-    recipe_name = f"{dataset}-{architecture}"
+    recipe_name = f"{dataset}-{architecture.replace('_', '-')}"
     config, model_kwargs = TrainConfig(epochs=10, lr=0.05, augment_shift=2), {}
     if recipe_name in list_recipes():
         recipe = load_recipe(recipe_name)

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from arena_datasets import localization, real
-from arena_datasets.localization import SceneSpec, box_iou, draw_scene, generate, loc_accuracy, render
+from arena_datasets.localization import (
+    SceneSpec,
+    box_iou,
+    draw_scene,
+    generate,
+    loc_accuracy,
+    render,
+)
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ from safetensors.torch import save_file
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import submission  # noqa: E402
+import submission
 
-from arena_datasets.localization import face_canvases  # noqa: E402
+from arena_datasets.localization import face_canvases
 
 TRAIN_CROPS = slice(0, 70)
 TRAIN_SEED = 11

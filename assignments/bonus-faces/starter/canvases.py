@@ -21,6 +21,9 @@ import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "FACES_SPEC",
+    "FACE_BACKGROUNDS",
+    "FASHION_SPEC",
     "GENERATOR_VERSION",
     "LocalizationSet",
     "Placement",
@@ -28,14 +31,11 @@ __all__ = [
     "SceneSpec",
     "box_iou",
     "draw_scene",
+    "face_canvases",
+    "fashion_canvases",
     "generate",
     "loc_accuracy",
     "render",
-    "FASHION_SPEC",
-    "FACES_SPEC",
-    "FACE_BACKGROUNDS",
-    "fashion_canvases",
-    "face_canvases",
 ]
 
 # Bump when anything below changes what a seed produces; recipes put it into their hash.

@@ -4,6 +4,7 @@ They need ``train_digits.npz`` and ``canvases.py`` from the starter next to your
 (or the starter folder next to public_tests). Run from your working folder: ``pytest public_tests``.
 """
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ def canvases(submission_dir):
 
     spec = importlib.util.spec_from_file_location("canvases", find(submission_dir, "canvases.py"))
     module = importlib.util.module_from_spec(spec)
+    sys.modules["canvases"] = module  # its dataclasses look their module up while being built
     spec.loader.exec_module(module)
     with np.load(find(submission_dir, "train_digits.npz")) as data:
         objects, labels = data["images"], data["labels"]
@@ -77,9 +79,9 @@ def test_the_localizer_gives_classes_and_pixel_boxes(submission, submission_dir,
         logits, boxes = model(images)
     assert logits.shape == (32, 10) and boxes.shape == (32, 4)
     assert torch.isfinite(boxes).all()
-    # x0, y0, x1, y1 in pixels: corners ordered, inside the canvas, objects many pixels wide.
+    # x0, y0, x1, y1 in pixels: corners ordered, about on the canvas, many pixels wide.
     assert (boxes[:, 2] > boxes[:, 0]).all() and (boxes[:, 3] > boxes[:, 1]).all()
-    assert boxes.min() >= -2 and boxes.max() <= 66
+    assert boxes.min() >= -32 and boxes.max() <= 96
     assert (boxes[:, 2] - boxes[:, 0]).mean() > 8
 
 

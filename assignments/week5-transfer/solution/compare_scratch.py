@@ -19,9 +19,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import recipe  # noqa: E402
-import train  # noqa: E402  (the reference's own helpers: trunk loading, shifts)
-import submission  # noqa: E402
+import recipe
+import submission
+import train
 
 
 def small_cnn() -> nn.Module:

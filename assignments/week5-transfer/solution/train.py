@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +21,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import recipe  # noqa: E402  (the bundle's own recipe: the published training digits)
-import submission  # noqa: E402
+import recipe
+import submission
 
-from arena_datasets.localization import fashion_canvases  # noqa: E402
-from reference_models.backbones import weights_path  # noqa: E402
+from arena_datasets.localization import fashion_canvases
+from reference_models.backbones import weights_path
 
 LOCALIZER_TRAIN_SEED = 7   # any seed but the hidden one; mentees pick their own
 
@@ -72,7 +71,7 @@ def box_loss(pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
     lo = torch.maximum(pred[:, :2], true[:, :2])
     hi = torch.minimum(pred[:, 2:], true[:, 2:])
     inter = (hi - lo).clamp(min=0).prod(1)
-    area = lambda b: (b[:, 2:] - b[:, :2]).clamp(min=0).prod(1)  # noqa: E731
+    area = lambda b: (b[:, 2:] - b[:, :2]).clamp(min=0).prod(1)
     iou = inter / (area(pred) + area(true) - inter + 1e-6)
     return l1 * 5.0 + (1.0 - iou).mean()
 

@@ -13,8 +13,7 @@ from pathlib import Path
 from .server import Server
 from .wire import SHM_NAME, SOCKET_NAME
 
-
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3   # mallopt parameters of glibc's malloc.h
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters of glibc's malloc.h
 
 
 def steady_allocator() -> None:

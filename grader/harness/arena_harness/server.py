@@ -109,7 +109,11 @@ class Server:
         self.model = loading.build_module(module, builder, request.get("builder_kwargs", {}))
         self.model.to(self.device)
         training.train(
-            module, self.model, self._input_file(request["train_file"]), request["budget"], self.device
+            module,
+            self.model,
+            self._input_file(request["train_file"]),
+            request["budget"],
+            self.device,
         )
         self.model.eval()
         state = [t.detach().cpu().float() for _, t in loading.ordered_entries(self.model)]

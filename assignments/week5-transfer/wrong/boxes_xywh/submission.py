@@ -109,8 +109,8 @@ class LocalizerHead(nn.Module):
     def __init__(self, num_classes: int) -> None:
         super().__init__()
         self.shared = nn.Sequential(
-            ConvBNReLU6(96, 128), nn.Flatten(), nn.Dropout(0.2),
-            nn.Linear(128 * 4 * 4, 256), nn.ReLU(inplace=True),
+            ConvBNReLU6(96, 64), nn.Flatten(), nn.Dropout(0.2),
+            nn.Linear(64 * 4 * 4, 256), nn.ReLU(inplace=True),
         )
         self.classify = nn.Linear(256, num_classes)
         self.locate = nn.Linear(256, 4)
