@@ -14,8 +14,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "grade": "grader.grade",
-    "GradeOptions": "grader.grade",
+    "grade": "grader.grading",
+    "GradeOptions": "grader.grading",
     "Report": "grader.report",
     "parse_report_json": "grader.report",
     "list_bundles": "grader.bundle",

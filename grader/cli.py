@@ -81,7 +81,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from grader.grade import GradeOptions, grade  # torch is imported only to grade
+    from grader.grading import GradeOptions, grade  # torch is imported only to grade
 
     if args.sandbox not in SANDBOXES:
         raise GraderError(f"ARENA_SANDBOX must be one of {SANDBOXES}", permanent=True)

@@ -88,8 +88,7 @@ def zip_solution(folder: Path, destination: Path | None = None) -> Path:
 
 def grade_bundle(slug: str, upload: Path, sandbox: str = "bwrap") -> dict[str, Any]:
     """Grade ``upload`` (a zip, a ``.py`` file or a folder) with the real grader: a report dict."""
-    # grader.grade is both a submodule and a function: import the function from its module.
-    from grader.grade import GradeOptions, grade
+    from grader.grading import GradeOptions, grade
 
     report = grade(slug, Path(upload), GradeOptions(sandbox=sandbox)).to_dict()
     return report

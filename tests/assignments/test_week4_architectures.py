@@ -104,7 +104,7 @@ def test_each_wrong_upload_loses_exactly_its_checks(case, tmp_path):
     raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
     assert tuple(next(w for w in raw["wrong"] if w["path"] == case.path)["parts"]) == EQUIVALENCE_PARTS
     bundle = equivalence_bundle(tmp_path, case.fails)
-    from grader.grade import GradeOptions, grade
+    from grader.grading import GradeOptions, grade
 
     report = grade(bundle, zip_solution(case.upload), GradeOptions(sandbox="bwrap")).to_dict()
     assert_loses_exactly(report, case)

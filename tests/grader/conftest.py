@@ -97,7 +97,7 @@ def run_py(sandbox: Sandbox) -> PythonRunner:
 # --- Grading through grade() (grader core) -------------------------------------------------
 from pathlib import Path  # noqa: E402
 
-from grader.grade import GradeOptions, grade  # noqa: E402
+from grader.grading import GradeOptions, grade  # noqa: E402
 from grader.report import Report  # noqa: E402
 
 FIXTURE_BUNDLES = Path(__file__).resolve().parent / "bundles"

@@ -283,7 +283,7 @@ def test_the_attacks_bite_without_a_sandbox(
     name: str, host_listener, arena_home: Path, tmp_path: Path, monkeypatch
 ) -> None:
     """The same submissions under the `none` backend get through: the suite tests something."""
-    from grader.grade import GradeOptions, grade
+    from grader.grading import GradeOptions, grade
 
     monkeypatch.setenv("ARENA_HOME", str(arena_home))
     attack = next(a for a in ATTACKS if a.name == name)

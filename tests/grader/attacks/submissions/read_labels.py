@@ -24,7 +24,7 @@ for root in ("/", "/work", "/tmp", "/var", "/root", "/home", "/srv", "/arena"):
                 FOUND.append(os.path.join(dirpath, name))
 for path in (
     "/work/main/var/hidden",
-    "/work/main/grader/grade.py",
+    "/work/main/grader/grading.py",
     "/etc/shadow",
     "/root/.bashrc",
     "/work/main/platform/manage.py",
