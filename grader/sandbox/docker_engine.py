@@ -177,10 +177,10 @@ class DockerProcess:
             timed_out=self._timed_out,
             oom_killed=oom,
             output_truncated=self._reader.stdout.truncated or self._reader.stderr.truncated,
-            # RLIMIT_CPU (one process): SIGXCPU at the soft limit, SIGKILL at the hard one.
-            cpu_limited=self._cpu_limited
-            or code == -24
-            or (code == -9 and not oom and not self._killed),
+            # RLIMIT_CPU (one process) sends SIGXCPU at the soft limit. A bare SIGKILL is not
+            # taken as a CPU limit: the submission may have killed its own processes, and the
+            # total-CPU watchdog above catches whatever ignores SIGXCPU.
+            cpu_limited=self._cpu_limited or code == -24,
             start_s=self._start_s,
         )
 
