@@ -107,6 +107,7 @@ def _run_parts(
     limits = Limits().merged(bundle.limits)
     report = Report("scored")
     logs: list[str] = []
+    private_deltas: list[float] = []
     for part in bundle.parts:
         ctx = PartContext(
             bundle=bundle,
@@ -121,7 +122,14 @@ def _run_parts(
         (work / "parts").mkdir(exist_ok=True)
         result = _run_part(ctx)
         report.checks.extend(result.checks)
-        report.metrics.update(result.metrics)
+        if result.private_points_delta is not None:
+            private_deltas.append(result.private_points_delta)
+        # Top-level metrics are the first part's that has them (e.g. the first model part's
+        # accuracy); with several parts each is also kept under "<part>/<metric>".
+        for key, value in result.metrics.items():
+            report.metrics.setdefault(key, value)
+            if len(bundle.parts) > 1:
+                report.metrics[f"{part.name}/{key}"] = value
         logs += result.logs + (result.hidden_logs if options.show_hidden_logs else [])
         for key, value in result.timings.items():
             if key == "sandbox_start_s":
@@ -134,6 +142,10 @@ def _run_parts(
                 break
     report.logs = cap_log("\n".join(logs))
     report.score = total_score(report.checks) if report.status in ("scored", "failed") else None
+    if report.score is not None and private_deltas:
+        # Leaderboards: the score is the public split's; the private board ranks by this.
+        report.metrics["public_score"] = report.score
+        report.metrics["private_score"] = min(100.0, max(0.0, report.score + sum(private_deltas)))
     return report
 
 

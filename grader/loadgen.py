@@ -23,8 +23,8 @@ from grader.bundle import OutputSpec, Timing
 from grader.parts.stage import Session
 from grader.protocol import ShapeMismatch
 
-REPEAT_QUERIES = 4
-CACHE_RATIO = 0.5  # repeats answered in under half the unique latency: a cache
+REPEAT_QUERIES = 6
+CACHE_RATIO = 0.5  # repeats answered in under half the latency of their paired controls: a cache
 CACHE_MIN_GAIN_NS = 1_000_000
 PERTURBATION = 1e-4  # relative to the data's spread: invisible to a model, not to a hash
 
@@ -41,6 +41,9 @@ class LoadgenResult:
     outputs: dict[str, np.ndarray]  # per output: rows of every timed query, in order
     indices: np.ndarray  # the hidden-set row of each of those rows
     repeat_latencies_ns: list[int] = field(default_factory=list)
+    # One fresh (perturbed) query of the same size sent right before each repeat: the repeats
+    # are compared with these, not with the whole run, so a busy machine slows both alike.
+    control_latencies_ns: list[int] = field(default_factory=list)
     repeats: int = 5
 
     @property
@@ -55,7 +58,8 @@ class LoadgenResult:
     def caching_suspected(self) -> bool:
         if not self.repeat_latencies_ns:
             return False
-        unique = float(np.median([q.latency_ns for q in self.queries]))
+        controls = self.control_latencies_ns or [q.latency_ns for q in self.queries]
+        unique = float(np.median(controls))
         repeat = float(np.median(self.repeat_latencies_ns))
         return repeat < CACHE_RATIO * unique and unique - repeat > CACHE_MIN_GAIN_NS
 
@@ -119,7 +123,9 @@ class LoadGenerator:
             indices=np.concatenate([q.indices for q in queries]),
             repeats=self.timing.repeats,
         )
-        result.repeat_latencies_ns = self.repeat_check(images, queries)
+        result.control_latencies_ns, result.repeat_latencies_ns = self.repeat_check(
+            images, queries, spread
+        )
         return result
 
     def schedule(
@@ -164,10 +170,24 @@ class LoadGenerator:
         ]
         return time.perf_counter_ns() - begin, answers
 
-    def repeat_check(self, images: np.ndarray, queries: list[TimedQuery]) -> list[int]:
-        """Resend a few first-pass batches exactly; their latencies are compared with the rest."""
+    def repeat_check(
+        self, images: np.ndarray, queries: list[TimedQuery], spread: float
+    ) -> tuple[list[int], list[int]]:
+        """Resend a few first-pass batches exactly, each right after a fresh control query.
+
+        Returns (control latencies, repeat latencies). Each control is another first-pass
+        batch with a new tiny perturbation, so no cache can know it; answering the exact
+        repeats much faster than their controls means answers are cached (threat 32).
+        """
         first_pass = queries[: -(-len(images) // self.timing.batch_size)]
-        picks = self.rng.choice(
-            len(first_pass), size=min(REPEAT_QUERIES, len(first_pass)), replace=False
-        )
-        return [self.query(images[first_pass[i].indices])[0] for i in picks]
+        count = min(REPEAT_QUERIES, len(first_pass))
+        picks = self.rng.choice(len(first_pass), size=count, replace=False)
+        controls: list[int] = []
+        repeats: list[int] = []
+        for i in picks:
+            control_rows = first_pass[int(self.rng.integers(len(first_pass)))].indices
+            batch = images[control_rows]
+            noise = self.rng.standard_normal(batch.shape, dtype=np.float32)
+            controls.append(self.query(batch + noise * np.float32(spread * PERTURBATION))[0])
+            repeats.append(self.query(images[first_pass[i].indices])[0])
+        return controls, repeats

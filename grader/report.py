@@ -179,7 +179,7 @@ def _validate_checks(checks: Any) -> None:
 
 
 def _validate_number_map(values: Any, name: str, *, allow_null: bool) -> None:
-    _require(isinstance(values, dict) and len(values) <= 100, f"{name} must be a small object")
+    _require(isinstance(values, dict) and len(values) <= 400, f"{name} must be a small object")
     for key, value in values.items():
         _require(isinstance(key, str) and len(key) <= 100, f"bad {name} key")
         ok = _is_number(value) or (allow_null and value is None)

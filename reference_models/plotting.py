@@ -59,7 +59,7 @@ def plot_comparison(points: Sequence[ComparisonPoint], out_path: str | Path,
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=120)
+    fig, ax = plt.subplots(figsize=(9.5, 5.5), dpi=120)
     if reference:
         _scatter(ax, reference, faded=True)
     _scatter(ax, points, faded=False)
@@ -71,8 +71,10 @@ def plot_comparison(points: Sequence[ComparisonPoint], out_path: str | Path,
     families = sorted({p.family for p in [*points, *(reference or [])]})
     handles = [Line2D([], [], marker="o", linestyle="", markersize=8,
                       color=FAMILY_COLORS.get(f, OTHER_COLOR), label=f) for f in families]
-    ax.legend(handles=handles, title="family (bubble area: parameters)", fontsize=8,
-              loc="lower right")
+    ax.set_ylim(0, 105)
+    # Outside the axes, so no bubble hides under it.
+    ax.legend(handles=handles, title="family\n(bubble area:\nparameters)", fontsize=8,
+              title_fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()

@@ -49,6 +49,9 @@ class PartResult:
     hidden_logs: list[str] = field(default_factory=list)  # mentors only
     failure: StageFailure | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    # Points this part would earn on the private split instead of the public one (competition
+    # parts with a split); the difference makes the report's private_score.
+    private_points_delta: float | None = None
 
     def absorb(self, outcome: StageOutcome, stage: str) -> bool:
         """Record a stage's logs and timings; False if it failed (then ``failure`` is set)."""

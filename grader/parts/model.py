@@ -124,15 +124,28 @@ def hidden_stage(
         "repeated inputs were answered much faster than new ones: answers look cached, "
         "so speed earns nothing"
     )
-    result.checks.extend(
-        metric_checks(
+    checks = metric_checks(
+        part.scoring,
+        result.metrics,
+        f"{part.name}/",
+        speed_valid=not timed.caching_suspected,
+        why=why,
+    )
+    result.checks.extend(checks)
+    private_metrics = {
+        k.removeprefix("private_"): v for k, v in result.metrics.items() if k.startswith("private_")
+    }
+    if part.scoring.metric in private_metrics:
+        private_checks = metric_checks(
             part.scoring,
-            result.metrics,
+            {**result.metrics, **private_metrics},
             f"{part.name}/",
             speed_valid=not timed.caching_suspected,
             why=why,
         )
-    )
+        result.private_points_delta = sum(c.points for c in private_checks) - sum(
+            c.points for c in checks
+        )
 
 
 def read_shape_table(session: Session, reply: Reply, index: int = 0) -> np.ndarray:

@@ -101,7 +101,13 @@ def test_the_public_tests_fail_on_the_starter():
 @pytest.mark.slow
 @pytest.mark.bwrap
 def test_the_solution_earns_full_marks():
-    assert_full_marks(grade_bundle(SLUG, zip_solution(bundle_dir(SLUG) / "solution")))
+    report = grade_bundle(SLUG, zip_solution(bundle_dir(SLUG) / "solution"))
+    assert_full_marks(report)
+    # The competition part is also scored on the private half, for the private leaderboard.
+    metrics = report["metrics"]
+    assert metrics["public_score"] == pytest.approx(100.0)
+    assert 90.0 <= metrics["private_score"] <= 100.0
+    assert 0.85 <= metrics["cnn/private_accuracy"] <= 1.0
 
 
 @pytest.mark.parametrize("case", wrong_params(SLUG, pytest.mark.slow, pytest.mark.bwrap))

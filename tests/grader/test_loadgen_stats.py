@@ -47,3 +47,17 @@ def test_repeats_as_slow_as_new_inputs_are_fine() -> None:
 def test_tiny_models_are_not_accused_over_noise() -> None:
     # Both well under a millisecond: the difference is scheduling noise, not a cache.
     assert not result([0.3] * 10, [0.1] * 4).caching_suspected
+
+
+def test_repeats_are_judged_against_their_paired_controls() -> None:
+    # The run was slowed by a busy machine; the repeats and their controls came in a quiet
+    # moment together. That is noise, not a cache.
+    quiet_end = result([60.0] * 10, [20.0] * 6)
+    quiet_end.control_latencies_ns = [int(21e6)] * 6
+    assert not quiet_end.caching_suspected
+
+
+def test_repeats_much_faster_than_their_controls_mean_a_cache() -> None:
+    cached = result([20.0] * 10, [0.5] * 6)
+    cached.control_latencies_ns = [int(20e6)] * 6
+    assert cached.caching_suspected
