@@ -8,4 +8,4 @@ scripts/ensure_docker.sh
 export ARENA_TEST_DATABASE_URL="${ARENA_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 export ARENA_TEST_REDIS_URL="${ARENA_TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 .venv/bin/python -m arena_datasets build-hidden
-exec .venv/bin/python -m pytest -p no:cacheprovider --timeout=900 "$@"
+exec .venv/bin/python -m pytest -p no:cacheprovider --timeout=900 --durations=25 "$@"

@@ -24,6 +24,7 @@ from tests.assignments.conftest import (
     load_recipe,
     run_public_tests,
     wrong_cases,
+    wrong_params,
     zip_solution,
 )
 
@@ -88,7 +89,7 @@ def test_the_solution_earns_full_marks():
 
 @pytest.mark.slow
 @pytest.mark.bwrap
-@pytest.mark.parametrize("case", wrong_cases(SLUG), ids=lambda case: case.path)
+@pytest.mark.parametrize("case", wrong_params(SLUG))
 def test_each_wrong_upload_loses_exactly_its_checks(case, tmp_path):
     raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
     entry = next(w for w in raw["wrong"] if w["path"] == case.path)
