@@ -115,19 +115,8 @@ def wrong_cases(slug: str) -> list[WrongCase]:
 
 
 def wrong_params(slug: str, *marks: pytest.MarkDecorator) -> list[Any]:
-    """``@pytest.mark.parametrize("case", wrong_params(SLUG))``: one test per known-wrong upload.
-
-    Each grading of a week 3-5 or bonus upload takes a minute or more on two cores, so beyond
-    the first upload of a bundle the cases are also marked ``long``: ``make test`` grades one
-    wrong upload per bundle, ``make test-all`` grades every one.
-    """
-    heavy = slug.startswith(("week3", "week4", "week5", "bonus"))
-    return [
-        pytest.param(
-            case, id=case.path, marks=[*marks, *([pytest.mark.long] if heavy and i else [])]
-        )
-        for i, case in enumerate(wrong_cases(slug))
-    ]
+    """``@pytest.mark.parametrize("case", wrong_params(SLUG))``: one test per known-wrong upload."""
+    return [pytest.param(case, id=case.path, marks=list(marks)) for case in wrong_cases(slug)]
 
 
 def check_points(report: dict[str, Any]) -> dict[str, tuple[float, float]]:
