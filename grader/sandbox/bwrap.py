@@ -95,6 +95,13 @@ def build_bwrap_argv(
     argv = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns"]
     argv += ["--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL"]
     argv += ["--hostname", "arena-sandbox"]
+    scratch_size = str(limits.scratch_mb * 1024 * 1024)
+    # A checkout under /tmp (CI clones often live there) puts the runtime under /tmp, where the
+    # usual /tmp -> /scratch link cannot be made: /tmp is then a capped tmpfs of its own, made
+    # before the runtime is bound into it.
+    runtime_in_tmp = any(p == "/tmp" or p.startswith("/tmp/") for p in runtime)
+    if runtime_in_tmp:
+        argv += ["--perms", "1777", "--size", scratch_size, "--tmpfs", "/tmp"]
     argv += _system_dir_args()
     for path in runtime:
         argv += ["--ro-bind", sources.get(path, path), path]
@@ -104,8 +111,9 @@ def build_bwrap_argv(
         argv += ["--ro-bind-try", path, path]
     argv += ["--proc", "/proc", "--dev", "/dev"]
     argv += ["--perms", "1777", "--size", str(limits.shm_mb * 1024 * 1024), "--tmpfs", "/dev/shm"]
-    argv += ["--perms", "1777", "--size", str(limits.scratch_mb * 1024 * 1024)]
-    argv += ["--tmpfs", "/scratch", "--symlink", "/scratch", "/tmp"]
+    argv += ["--perms", "1777", "--size", scratch_size, "--tmpfs", "/scratch"]
+    if not runtime_in_tmp:
+        argv += ["--symlink", "/scratch", "/tmp"]
     for node in gpu_nodes:
         argv += ["--dev-bind", node, node]
     for mount in spec.mounts:

@@ -165,3 +165,28 @@ def test_it_merges_limits_over_defaults() -> None:
 def test_it_refuses_unknown_backends() -> None:
     with pytest.raises(SandboxUnavailable, match="unknown sandbox"):
         get_sandbox("chroot")
+
+
+def test_a_runtime_under_tmp_gets_a_capped_tmp_of_its_own() -> None:
+    # A checkout in /tmp (as CI clones often are): bwrap cannot link /tmp to /scratch once the
+    # runtime's bind has created /tmp, so /tmp becomes a capped tmpfs made before that bind.
+    argv = build_bwrap_argv(
+        SPEC,
+        bwrap="bwrap",
+        python="/tmp/clone/.venv/bin/python",
+        runtime=["/tmp/clone/.venv"],
+        etc_dir=Path("/tmp/etc"),
+        sources={},
+        gpu_nodes=(),
+    )
+    tmpfs_at = [argv[i + 1] for i, a in enumerate(argv) if a == "--tmpfs"]
+    assert "/tmp" in tmpfs_at and "/scratch" in tmpfs_at
+    assert ("/scratch", "/tmp") not in _pairs(argv, "--symlink")
+    tmp_mount = argv.index("--tmpfs") if argv[argv.index("--tmpfs") + 1] == "/tmp" else -1
+    runtime_bind = argv.index("/tmp/clone/.venv")
+    assert 0 <= tmp_mount < runtime_bind
+    assert argv[tmp_mount - 2 : tmp_mount] == ["--size", str(10 * 1024 * 1024)]
+
+
+def test_otherwise_tmp_is_a_link_to_scratch() -> None:
+    assert ("/scratch", "/tmp") in _pairs(_argv(), "--symlink")
