@@ -4,7 +4,10 @@ import os
 import sys
 
 # The Python runtime is visible read-only on purpose (its libraries have files named like these).
-RUNTIME = tuple(os.path.realpath(p) for p in {sys.prefix, sys.base_prefix})
+RUNTIME = tuple(
+    os.path.realpath(p)
+    for p in {sys.prefix, sys.base_prefix, *(p for p in sys.path if "site-packages" in p)}
+)
 FOUND = []
 for root in ("/", "/work", "/tmp", "/var", "/root", "/home", "/srv", "/arena"):
     for dirpath, dirnames, filenames in os.walk(root):
