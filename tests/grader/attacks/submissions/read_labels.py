@@ -4,10 +4,10 @@ import os
 import sys
 
 # The Python runtime is visible read-only on purpose (its libraries have files named like these).
-RUNTIME = tuple(
-    os.path.realpath(p)
-    for p in {sys.prefix, sys.base_prefix, *(p for p in sys.path if "site-packages" in p)}
-)
+# Both spellings: in the offline Docker image /tmp links to /scratch, so a checkout in /tmp
+# shows its runtime under both names.
+_RUNTIME_DIRS = {sys.prefix, sys.base_prefix, *(p for p in sys.path if "site-packages" in p)}
+RUNTIME = tuple({*_RUNTIME_DIRS, *(os.path.realpath(p) for p in _RUNTIME_DIRS)})
 FOUND = []
 for root in ("/", "/work", "/tmp", "/var", "/root", "/home", "/srv", "/arena"):
     for dirpath, dirnames, filenames in os.walk(root):
