@@ -37,15 +37,41 @@ def classification_metrics(logits: np.ndarray, labels: np.ndarray) -> dict[str, 
     return metrics
 
 
+def object_rows(labels: np.ndarray, true_boxes: np.ndarray,
+                empty_label: int | None = None) -> np.ndarray:
+    """Which canvases hold an object. With ``empty_label`` (the part's "no object" class,
+    ``[parts.scoring] empty_label``): those of another class. Without it: those whose true box
+    has an area (recipes give an empty canvas the all-zero box, which no object can have)."""
+    if empty_label is not None:
+        return np.asarray(labels) != empty_label
+    true_boxes = np.asarray(true_boxes, np.float64).reshape(-1, 4)
+    return (true_boxes[:, 2] > true_boxes[:, 0]) & (true_boxes[:, 3] > true_boxes[:, 1])
+
+
 def localization_metrics(
-    logits: np.ndarray, labels: np.ndarray, boxes: np.ndarray, true_boxes: np.ndarray
+    logits: np.ndarray,
+    labels: np.ndarray,
+    boxes: np.ndarray,
+    true_boxes: np.ndarray,
+    empty_label: int | None = None,
 ) -> dict[str, float]:
-    """ILSVRC localization: the class right and IoU at least 0.5; plus the mean IoU."""
+    """ILSVRC localization: the class right and IoU at least 0.5; plus the mean IoU.
+
+    Canvases with no object (``object_rows``) count for ``loc_accuracy`` like the others, but
+    only their class is judged: right when the model predicts the empty class (their true label;
+    ``empty_label`` when the part declares one), whatever box it gives. ``mean_iou`` is the mean
+    over the canvases that hold an object (0.0 when none does): a box on an empty canvas has
+    nothing to overlap.
+    """
+    if not len(labels):
+        return {"loc_accuracy": 0.0, "mean_iou": 0.0}
+    has_object = object_rows(labels, true_boxes, empty_label)
     iou = box_iou(boxes.astype(np.float64), true_boxes.astype(np.float64))
     right = np.argmax(logits, axis=1) == labels
+    good_box = (iou >= 0.5) | ~has_object
     return {
-        "loc_accuracy": float(np.mean(right & (iou >= 0.5))) if len(labels) else 0.0,
-        "mean_iou": float(np.mean(iou)) if len(labels) else 0.0,
+        "loc_accuracy": float(np.mean(right & good_box)),
+        "mean_iou": float(np.mean(iou[has_object])) if has_object.any() else 0.0,
     }
 
 
