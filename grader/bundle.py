@@ -7,6 +7,7 @@ that is wrong (``BundleError``), never as a ``KeyError`` deep inside grading.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ LIMIT_KEYS = (
     "open_files",
 )
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Names of pretrained backbones: the stem of ``var/weights/<name>.safetensors``.
+PRETRAINED_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 class BundleError(GraderError):
@@ -106,11 +109,30 @@ class Part:
     budget: Budget = Budget()
     reference: str = ""
     builder_kwargs: dict[str, Any] = field(default_factory=dict)
+    # False: the upload's weights file may omit tensors the builder loaded from a pretrained
+    # backbone (see Pretrained); whatever it holds must still fit the model's keys and shapes.
+    weights_strict: bool = True
 
     @property
     def max_points(self) -> float:
         points = sum(check.points for check in self.checks)
         return points + (self.scoring.max_points if self.scoring else 0.0)
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """A pretrained backbone the sandbox receives read-only at ``/arena/pretrained/<name>.*``.
+
+    The trusted side copies ``var/weights/<name>.safetensors`` (checked against the SHA-256 its
+    ``<name>.json`` records, and against ``sha256`` when the bundle pins one) and the JSON.
+    """
+
+    name: str
+    sha256: str = ""  # optional pin; empty: the metadata file's ``file_sha256`` is trusted
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.safetensors"
 
 
 @dataclass(frozen=True)
@@ -138,6 +160,7 @@ class Bundle:
     max_selected: int = 2
     opens_at: str | None = None
     deadline: str | None = None
+    pretrained: tuple[Pretrained, ...] = ()
 
     @property
     def max_points(self) -> float:
@@ -241,8 +264,10 @@ class _Reader:
             max_selected=self.get(raw, "max_selected", int, "top level", 2),
             opens_at=self.get(raw, "opens_at", str, "top level", None),
             deadline=self.get(raw, "deadline", str, "top level", None),
+            pretrained=self.pretrained(raw),
         )
         self.validate_totals(bundle)
+        self.validate_pretrained(bundle)
         return bundle
 
     def validate_totals(self, bundle: Bundle) -> None:
@@ -252,6 +277,53 @@ class _Reader:
             raise self.fail("[submission] entry", f"{bundle.entry!r} must be a top-level .py file")
         if abs(bundle.max_points - 100.0) > 1e-6:
             raise self.fail("points", f"the parts' points sum to {bundle.max_points:g}, not 100")
+
+    # -- pretrained backbones -------------------------------------------------------------
+    def pretrained(self, raw: dict) -> tuple[Pretrained, ...]:
+        """``pretrained = ["name", ...]`` or ``[{ name = "...", sha256 = "<64 hex>" }, ...]``."""
+        where = "pretrained"
+        items = self.get(raw, "pretrained", list, "top level", [])
+        entries: list[Pretrained] = []
+        for i, item in enumerate(items):
+            at = f"{where}[{i}]"
+            if isinstance(item, str):
+                entry = Pretrained(item)
+            elif isinstance(item, dict):
+                unknown = set(item) - {"name", "sha256"}
+                if unknown:
+                    raise self.fail(at, f"unknown keys {sorted(unknown)}; known: name, sha256")
+                entry = Pretrained(
+                    self.get(item, "name", str, at), self.get(item, "sha256", str, at, "").lower()
+                )
+            else:
+                raise self.fail(at, f"must be a backbone name or {{name, sha256}}, got {item!r}")
+            if not PRETRAINED_NAME.fullmatch(entry.name) or ".." in entry.name:
+                raise self.fail(
+                    at,
+                    f"{entry.name!r} is not a backbone name (the stem of "
+                    "var/weights/<name>.safetensors: letters, digits, _ . -)",
+                )
+            if entry.sha256 and not re.fullmatch(r"[0-9a-f]{64}", entry.sha256):
+                raise self.fail(at, "sha256 must be 64 hexadecimal digits")
+            entries.append(entry)
+        names = [e.name for e in entries]
+        if len(set(names)) != len(names):
+            raise self.fail(where, f"backbone names must be unique, got {names}")
+        return tuple(entries)
+
+    def validate_pretrained(self, bundle: Bundle) -> None:
+        for i, part in enumerate(bundle.parts):
+            if part.weights_strict:
+                continue
+            where = f"[[parts]] #{i + 1}"
+            if part.kind != "model":
+                raise self.fail(where, "weights_strict = false applies to model parts only")
+            if not bundle.pretrained:
+                raise self.fail(
+                    where,
+                    "weights_strict = false lets an upload omit tensors loaded from a pretrained "
+                    "backbone, but the bundle declares none (top-level pretrained = [...])",
+                )
 
     def limits(self, raw: dict) -> dict[str, float]:
         unknown = set(raw) - set(LIMIT_KEYS)
@@ -302,6 +374,7 @@ class _Reader:
             budget=self.budget(self.get(raw, "budget", dict, where, {}), where),
             reference=self.get(raw, "reference", str, where, ""),
             builder_kwargs=self.get(raw, "builder_kwargs", dict, where, {}),
+            weights_strict=self.get(raw, "weights_strict", bool, where, True),
         )
         self.validate_part(part, where)
         return part

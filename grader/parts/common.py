@@ -33,6 +33,7 @@ class PartContext:
             limits=self.limits,
             sandbox=self.sandbox,
             gpus=self.gpus,
+            pretrained=self.bundle.pretrained,
             **kwargs,
         )  # type: ignore[arg-type]
 

@@ -19,9 +19,11 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from grader.bundle import Pretrained
 from grader.errors import GraderError
 from grader.harness.arena_harness import wire
 from grader.parts.failures import StageFailure, from_channel, from_reply
+from grader.pretrained import MOUNT_TARGET, PretrainedError, remove_staged, stage_pretrained
 from grader.protocol import Channel, ChannelError, QueryTimeout, Reply
 from grader.sandbox import Limits, Mount, RunResult, Sandbox, SandboxSpec
 from grader.sandbox.environment import grant_sandbox_access
@@ -42,6 +44,8 @@ class StageConfig:
     in_bytes: int = 1 << 20  # shm space for inputs, then for outputs
     out_bytes: int = 1 << 20
     threads: int = 0
+    # The bundle's pretrained backbones: verified, then mounted read-only at /arena/pretrained.
+    pretrained: tuple[Pretrained, ...] = ()
 
     @property
     def hidden(self) -> bool:
@@ -94,6 +98,30 @@ class StageOutcome(Generic[T]):
 
 
 def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome[T]:
+    pretrained_dir = _stage_pretrained(config)  # before anything of the mentee's runs
+    try:
+        return _run_stage(config, body, pretrained_dir)
+    finally:
+        if pretrained_dir is not None:
+            remove_staged(pretrained_dir)
+
+
+def _stage_pretrained(config: StageConfig) -> Path | None:
+    """The verified read-only copies of the declared backbones; a bad file ends the stage as
+    an ``error`` (the worker's files are wrong, not the submission)."""
+    if not config.pretrained:
+        return None
+    try:
+        return stage_pretrained(config.pretrained)
+    except PretrainedError as exc:
+        raise StageFailure(
+            "error", "pretrained", f"{config.name} stage: not started: {exc.message}"
+        ) from exc
+
+
+def _run_stage(
+    config: StageConfig, body: Callable[[Session], T], pretrained_dir: Path | None
+) -> StageOutcome[T]:
     ipc_dir = Path(tempfile.mkdtemp(prefix="arena-ipc-"))
     channel = Channel(ipc_dir, wire.align(config.in_bytes) + config.out_bytes)
     grant_sandbox_access(ipc_dir, writable=True)
@@ -105,7 +133,7 @@ def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome
     failure: StageFailure | None = None
     connected = False
     try:
-        with config.sandbox.open(_spec(config, ipc_dir)) as proc:
+        with config.sandbox.open(_spec(config, ipc_dir, pretrained_dir)) as proc:
             deadline = started + config.limits.wall_seconds
             try:
                 channel.accept(
@@ -130,7 +158,7 @@ def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome
     )
 
 
-def _spec(config: StageConfig, ipc_dir: Path) -> SandboxSpec:
+def _spec(config: StageConfig, ipc_dir: Path, pretrained_dir: Path | None = None) -> SandboxSpec:
     mounts = [
         Mount(HARNESS_DIR, "/arena/harness"),
         Mount(config.submission, "/arena/submission"),
@@ -141,6 +169,10 @@ def _spec(config: StageConfig, ipc_dir: Path) -> SandboxSpec:
         mounts.append(Mount(config.inputs, "/arena/inputs"))
         # Paths reach the harness on argv only, so a backend can map them (the `none` one does).
         argv_inputs = ["--inputs", "/arena/inputs"]
+    if pretrained_dir is not None:
+        # Only the declared backbones, read-only; the harness sets $ARENA_PRETRAINED from argv.
+        mounts.append(Mount(pretrained_dir, MOUNT_TARGET))
+        argv_inputs += ["--pretrained", MOUNT_TARGET]
     argv = [
         "{python}",
         "-m",

@@ -1,4 +1,9 @@
-"""``python -m arena_harness --ipc DIR --submission DIR``: connect, then serve until bye."""
+"""``python -m arena_harness --ipc DIR --submission DIR``: connect, then serve until bye.
+
+``--inputs DIR``: the stage's read-only input files. ``--pretrained DIR``: the bundle's
+pretrained backbones (read-only); its path is put in ``$ARENA_PRETRAINED`` before any mentee
+code is imported, so the submission can find them wherever a backend mounts them.
+"""
 
 from __future__ import annotations
 
@@ -39,8 +44,13 @@ def main() -> None:
     parser.add_argument("--ipc", type=Path, default=Path("/arena/ipc"))
     parser.add_argument("--submission", type=Path, default=Path("/arena/submission"))
     parser.add_argument("--inputs", type=Path, default=Path("/arena/inputs"))
+    parser.add_argument("--pretrained", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
+    if args.pretrained is not None:
+        os.environ["ARENA_PRETRAINED"] = str(args.pretrained)
+    else:
+        os.environ.pop("ARENA_PRETRAINED", None)  # nothing undeclared, whatever the caller set
     steady_allocator()
     if args.threads:
         import torch
@@ -52,7 +62,7 @@ def main() -> None:
     shm = mmap.mmap(fd, 0)
     os.close(fd)
     try:
-        Server(sock, shm, args.submission, args.inputs).serve()
+        Server(sock, shm, args.submission, args.inputs, args.pretrained).serve()
     except ConnectionError:
         pass  # the trusted side hung up: nothing left to do
     finally:

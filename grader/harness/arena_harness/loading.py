@@ -87,13 +87,100 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_weights(model: torch.nn.Module, path: Path) -> None:
+def load_weights(
+    model: torch.nn.Module, path: Path, *, strict: bool = True, pretrained: Path | None = None
+) -> None:
+    """Load the upload's weights file onto the built model.
+
+    ``strict`` (the default): the file holds exactly the model's state dict. Otherwise (a part
+    with ``weights_strict = false``) the file may hold only some tensors (the new or fine-tuned
+    ones): each must name a model tensor of the same shape, and each floating-point tensor it
+    leaves out must already hold, exactly, a tensor of a mounted pretrained backbone (the
+    builder loaded it from ``$ARENA_PRETRAINED``). A forgotten head fails here, clearly, instead
+    of answering with its random initial weights.
+    """
     state = read_state_dict(path)
+    if strict:
+        _check_complete(model, state, path.name)
+    else:
+        _check_partial(model, state, path.name, pretrained)
     try:
-        model.load_state_dict(state, strict=True)
+        model.load_state_dict(state, strict=strict)
     except Exception as exc:  # noqa: BLE001
         message = str(exc).splitlines()[0][:300] if str(exc) else _kind(exc)
         raise HarnessFailure(wire.WEIGHTS, f"weights do not fit the model: {message}") from None
+
+
+def _check_complete(model: torch.nn.Module, state: dict[str, torch.Tensor], name: str) -> None:
+    target = model.state_dict()
+    missing = [key for key in target if key not in state]
+    unexpected = [key for key in state if key not in target]
+    if missing or unexpected:
+        found = [f"{name} lacks {len(missing)} of the model's tensors ({_some(missing)})"] * bool(
+            missing
+        ) + [f"holds {len(unexpected)} the model does not have ({_some(unexpected)})"] * bool(
+            unexpected
+        )
+        raise HarnessFailure(wire.WEIGHTS, "weights do not fit the model: " + "; ".join(found))
+
+
+def _check_partial(
+    model: torch.nn.Module, state: dict[str, torch.Tensor], name: str, pretrained: Path | None
+) -> None:
+    target = model.state_dict()
+    unexpected = [key for key in state if key not in target]
+    if unexpected:
+        raise HarnessFailure(
+            wire.WEIGHTS,
+            f"{name} holds {len(unexpected)} tensor(s) the model does not have: "
+            f"{_some(unexpected)}",
+        )
+    for key, tensor in state.items():
+        if tuple(tensor.shape) != tuple(target[key].shape):
+            raise HarnessFailure(
+                wire.WEIGHTS,
+                f"{name}: {key} has shape {tuple(tensor.shape)}, the model's "
+                f"{tuple(target[key].shape)}",
+            )
+    omitted = [k for k in target if k not in state and target[k].is_floating_point()]
+    if not omitted:
+        return
+    not_pretrained = _not_from_backbones({k: target[k] for k in omitted}, pretrained)
+    if not_pretrained:
+        raise HarnessFailure(
+            wire.WEIGHTS,
+            f"{name} leaves out {len(not_pretrained)} tensor(s) the builder did not load from a "
+            f"pretrained backbone: {_some(not_pretrained)}; put them in {name}, or load them "
+            "from $ARENA_PRETRAINED in the builder",
+        )
+
+
+def _not_from_backbones(omitted: dict[str, torch.Tensor], pretrained: Path | None) -> list[str]:
+    """The keys of ``omitted`` whose values equal no tensor of the mounted backbones."""
+    if pretrained is None or not pretrained.is_dir():
+        return list(omitted)
+    from safetensors import safe_open
+
+    wanted = {tuple(t.shape) for t in omitted.values()}
+    by_shape: dict[tuple[int, ...], list[torch.Tensor]] = {}
+    for path in sorted(pretrained.glob("*.safetensors")):
+        with safe_open(str(path), framework="pt") as handle:
+            for key in handle.keys():  # noqa: SIM118 - safe_open has no __iter__
+                shape = tuple(handle.get_slice(key).get_shape())
+                if shape in wanted:
+                    by_shape.setdefault(shape, []).append(handle.get_tensor(key))
+    missing = []
+    for key, value in omitted.items():
+        current = value.detach().cpu()
+        candidates = by_shape.get(tuple(current.shape), [])
+        if not any(torch.equal(current, c.to(current.dtype)) for c in candidates):
+            missing.append(key)
+    return missing
+
+
+def _some(keys: list[str], shown: int = 3) -> str:
+    more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
+    return ", ".join(keys[:shown]) + more
 
 
 def ordered_entries(model: torch.nn.Module) -> list[tuple[str, torch.Tensor]]:

@@ -21,12 +21,18 @@ from .macs import count_macs
 
 class Server:
     def __init__(
-        self, sock: socket.socket, shm: mmap.mmap, submission: Path, inputs: Path | None = None
+        self,
+        sock: socket.socket,
+        shm: mmap.mmap,
+        submission: Path,
+        inputs: Path | None = None,
+        pretrained: Path | None = None,
     ) -> None:
         self.sock = sock
         self.shm = memoryview(shm)
         self.submission = submission
         self.inputs = inputs
+        self.pretrained = pretrained  # the mounted backbones, if the bundle declares any
         self.module: ModuleType | None = None
         self.model: torch.nn.Module | None = None
         self.device = torch.device("cpu")
@@ -75,7 +81,12 @@ class Server:
         if weights and request.get("weights_mode") == "order":
             loading.load_by_order(self.model, self._input_file(weights))
         elif weights:
-            loading.load_weights(self.model, self.submission / weights)
+            loading.load_weights(
+                self.model,
+                self.submission / weights,
+                strict=bool(request.get("weights_strict", True)),
+                pretrained=self.pretrained,
+            )
         self.model.to(self.device).eval()
 
     def op_call(self, request: dict) -> tuple:
