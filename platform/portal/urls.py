@@ -19,6 +19,7 @@ urlpatterns = [
     path("assignments/<slug:slug>/", assignments.assignment_detail, name="assignment"),
     path("assignments/<slug:slug>/submit/", assignments.submit, name="submit"),
     path("assignments/<slug:slug>/starter.zip", assignments.starter_download, name="starter"),
+    path("assignments/<slug:slug>/assets/<path:path>", assignments.asset, name="asset"),
     path("assignments/<slug:slug>/leaderboard/", assignments.leaderboard_page, name="leaderboard"),
     path("submissions/", submissions.my_submissions_page, name="my-submissions"),
     path("submissions/rows/", submissions.my_submissions_rows, name="my-submission-rows"),

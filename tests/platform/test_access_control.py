@@ -90,6 +90,21 @@ ACCESS_TABLE: list[tuple[str, str, dict[str, int]]] = [
     ),
     (
         "GET",
+        "/assignments/platform-smoke/assets/figures/pixel.png",
+        {ANON: 302, ALICE: 200, BOB: 200, MENTOR: 200},
+    ),
+    (
+        "GET",
+        "/assignments/platform-smoke/assets/solution/submission.py",
+        {ANON: 302, ALICE: 404, BOB: 404, MENTOR: 404},
+    ),
+    (
+        "GET",
+        "/assignments/members-only/assets/figures/pixel.png",
+        {ANON: 302, ALICE: 200, BOB: 200, MENTOR: 200},
+    ),
+    (
+        "GET",
         "/assignments/platform-smoke/leaderboard/",
         {ANON: 200, ALICE: 200, BOB: 200, MENTOR: 200},
     ),

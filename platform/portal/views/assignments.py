@@ -9,7 +9,7 @@ from courses.services import starter_zip
 from django.contrib import messages
 from django.contrib.auth import get_user
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -18,6 +18,7 @@ from submissions.services import SubmissionRefused, create_submission, quota_lef
 
 from portal import scoring
 from portal.access import assignment_or_404
+from portal.assets import public_asset
 from portal.forms import UploadForm
 from portal.queries import assignment_state, my_submissions
 from portal.statement import render_statement
@@ -58,7 +59,9 @@ def _assignment_page(
         "state": state,
         # The service decides (mentors may always submit); this only spares a doomed upload.
         "can_submit": state == "open" or is_mentor(user),
-        "statement": render_statement(assignment.statement),
+        "statement": render_statement(
+            assignment.statement, reverse("portal:asset", args=[assignment.slug, "x"])[:-1]
+        ),
         "limits": scoring.limits(assignment),
         "parts": scoring.scored_parts(assignment),
         "form": form,
@@ -86,3 +89,18 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
         "private_rows": leaderboard(assignment, private=True, viewer=request.user),
     }
     return render(request, "portal/leaderboard.html", context)
+
+
+@login_required
+@require_GET
+def asset(request: HttpRequest, slug: str, path: str) -> FileResponse:
+    """A public image of the assignment's bundle (``portal.assets``): what its statement shows."""
+    assignment = assignment_or_404(request, slug)
+    found = public_asset(assignment.bundle_path, path)
+    if found is None:
+        raise Http404("No such image.")
+    file, content_type = found
+    response = FileResponse(file.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
