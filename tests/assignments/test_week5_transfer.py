@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from grader.bundle import load_bundle
+from tests.assignments.week5_home import week5_home
 from tests.assignments.conftest import (
     REPO_ROOT,
     WrongCase,
@@ -30,6 +31,16 @@ from tests.assignments.conftest import (
 
 SLUG = "week5-transfer"
 WEIGHTS = ("classifier.safetensors", "localizer.safetensors")
+# `weights_from = "solution"` brings the solution's weights and its pretrained.py helper.
+FROM_SOLUTION = (*WEIGHTS, "pretrained.py")
+
+
+@pytest.fixture
+def backbones(tmp_path_factory, monkeypatch) -> Path:
+    """An ARENA_HOME with both declared backbones (a stand-in ResNet until it is published)."""
+    home = week5_home(tmp_path_factory.mktemp("week5"))
+    monkeypatch.setenv("ARENA_HOME", str(home))
+    return home
 
 
 def test_the_bundle_is_valid_and_worth_100_points():
@@ -75,14 +86,14 @@ def wrong_upload(case: WrongCase, tmp_path: Path) -> Path:
     """A wrong case's code with the solution's weights: the bug is in the code, not the weights."""
     folder = tmp_path / case.path
     shutil.copytree(case.upload, folder)
-    for name in WEIGHTS:
+    for name in FROM_SOLUTION:
         shutil.copy(bundle_dir(SLUG) / "solution" / name, folder / name)
     return zip_solution(folder)
 
 
 @pytest.mark.slow
 @pytest.mark.bwrap
-def test_the_solution_earns_full_marks():
+def test_the_solution_earns_full_marks(backbones):
     report = grade_bundle(SLUG, zip_solution(bundle_dir(SLUG) / "solution"))
     assert_full_marks(report)
 
@@ -90,7 +101,7 @@ def test_the_solution_earns_full_marks():
 @pytest.mark.slow
 @pytest.mark.bwrap
 @pytest.mark.parametrize("case", wrong_params(SLUG))
-def test_each_wrong_upload_loses_exactly_its_checks(case, tmp_path):
+def test_each_wrong_upload_loses_exactly_its_checks(case, tmp_path, backbones):
     raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
     entry = next(w for w in raw["wrong"] if w["path"] == case.path)
     assert entry.get("weights_from") == "solution"
@@ -112,6 +123,6 @@ def test_the_public_tests_catch_format_and_mode_bugs(bug, tmp_path):
     case = WrongCase(SLUG, bug, "scored", ())
     folder = tmp_path / bug
     shutil.copytree(case.upload, folder)
-    for name in WEIGHTS:
+    for name in FROM_SOLUTION:
         shutil.copy(bundle_dir(SLUG) / "solution" / name, folder / name)
     assert run_public_tests(SLUG, folder).returncode != 0

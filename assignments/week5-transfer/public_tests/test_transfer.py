@@ -23,8 +23,17 @@ def find(submission_dir: Path, name: str) -> Path:
 
 
 def loaded(submission, submission_dir, builder: str, weights: str) -> torch.nn.Module:
+    """As the grader loads it: the builder (which may load a pretrained backbone), then the
+    weights file over it. The file may leave out tensors the builder loaded from a backbone
+    (``weights_strict = false``); what it holds must fit the model's keys and shapes."""
     model = getattr(submission, builder)()
-    model.load_state_dict(load_file(str(submission_dir / weights)))
+    state = load_file(str(submission_dir / weights))
+    expected = model.state_dict()
+    unknown = [k for k in state if k not in expected]
+    assert not unknown, f"{weights} holds tensors the model does not have: {unknown[:3]}"
+    for key, tensor in state.items():
+        assert tensor.shape == expected[key].shape, f"{weights}: {key} has the wrong shape"
+    model.load_state_dict(state, strict=False)
     return model.eval()
 
 

@@ -71,8 +71,7 @@ def main() -> None:
         print(f"small CNN from scratch: {hidden_accuracy(fit(scratch, scratch.parameters(), 60, 3e-3), Path(tmp)):.3f}")
         torch.manual_seed(0)
         np.random.seed(0)
-        frozen = submission.build_classifier()
-        train.load_trunk(frozen)
+        frozen = submission.build_classifier()  # the builder loads the ImageNet trunk
         for p in frozen.features.parameters():
             p.requires_grad_(False)
         fit(frozen, frozen.head.parameters(), 30, 3e-3, frozen=frozen.features)

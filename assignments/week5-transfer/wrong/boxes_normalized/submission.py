@@ -3,9 +3,14 @@
 Week 5 reference solution: an ImageNet MobileNetV2 trunk, fine-tuned, with small heads.
 
 Both models keep the first 14 blocks of torchvision's MobileNetV2 (stride 16, 96 channels,
-0.54 M parameters): the later blocks add little for 64-pixel gray images and would make the
-upload five times larger. The trunk is written out here (same module tree and state-dict keys
-as ``torchvision.models.mobilenet_v2().features``) so the sandbox needs nothing but torch.
+0.54 M parameters): the later blocks add little for 64-pixel gray images. The trunk is written
+out here (same module tree and state-dict keys as ``torchvision.models.mobilenet_v2().features``)
+so the sandbox needs nothing but torch. The builders load its ImageNet weights from the
+read-only mount (``pretrained.py``: ``$ARENA_PRETRAINED`` in the sandbox, ``var/weights``
+locally); the uploaded weights then override what was fine-tuned. The classifier fine-tunes its
+trunk, so ``classifier.safetensors`` holds the whole model; the localizer keeps its trunk
+frozen, so ``localizer.safetensors`` holds only its head (the part declares
+``weights_strict = false``).
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pretrained import load_backbone
+
+BACKBONE = "mobilenet_v2_imagenet"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 # (expansion, channels, repeats, stride) of MobileNetV2's inverted-residual stages.
@@ -57,6 +65,14 @@ def mobilenet_v2_trunk(blocks: int = TRUNK_BLOCKS) -> nn.Sequential:
     return nn.Sequential(*layers[:blocks])
 
 
+def pretrained_trunk(blocks: int = TRUNK_BLOCKS) -> nn.Sequential:
+    """The trunk with torchvision's ImageNet weights, read from the mounted backbone."""
+    trunk = mobilenet_v2_trunk(blocks)
+    state = load_backbone(BACKBONE, prefix="features.")
+    trunk.load_state_dict({k: v for k, v in state.items() if int(k.split(".", 1)[0]) < blocks})
+    return trunk
+
+
 class ImageNetInput(nn.Module):
     """Gray images in [0, 1] -> the 3-channel, mean/std-normalised input the trunk was trained on."""
 
@@ -79,7 +95,7 @@ class DigitClassifier(nn.Module):
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.input = ImageNetInput(64)
-        self.features = mobilenet_v2_trunk()
+        self.features = pretrained_trunk()
         self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(96, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -98,7 +114,7 @@ class Localizer(nn.Module):
     def __init__(self, num_classes: int = 10) -> None:
         super().__init__()
         self.input = ImageNetInput(CANVAS)
-        self.features = mobilenet_v2_trunk()
+        self.features = pretrained_trunk()
         self.head = LocalizerHead(num_classes)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
