@@ -6,6 +6,7 @@ from typing import Any
 
 from courses.models import Assignment
 from courses.roles import AnyUser, is_mentor
+from courses.services import pretrained_resources
 from django.urls import reverse
 from leaderboards.services import visible_metrics
 from submissions.models import Status, Submission
@@ -41,6 +42,7 @@ def assignment_detail(assignment: Assignment, request: Any) -> dict[str, Any]:
         "max_selected": assignment.max_selected,
         "private_revealed": assignment.private_revealed,
         "starter_url": request.build_absolute_uri(starter),
+        "pretrained": pretrained_resources(assignment),
     }
 
 

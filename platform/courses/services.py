@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
 from courses.bundles import BundleManifest, discover_bundles, load_manifest
 from courses.models import Assignment, Course, Week
+from grader.bundle import load_bundle
+from grader.errors import GraderError
 
 COURSE_SLUG = "deep-dive-cnns"
 COURSE_TITLE = "A Deep Dive into CNNs"
@@ -72,7 +76,9 @@ def _upsert_assignment(course: Course, manifest: BundleManifest, root: Path) -> 
 def starter_zip(assignment: Assignment) -> bytes:
     """The bundle's ``starter/`` (and ``public_tests/``) as a zip under ``<slug>/``.
 
-    Only these two folders are read: ``solution/``, ``wrong/`` and the recipe never leave."""
+    Only these two folders are read: ``solution/``, ``wrong/`` and the recipe never leave.
+    Weights files are left out: pretrained backbones are large and the same for everyone (the
+    statement says how to get them; ``pretrained_resources`` lists them)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         _add_tree(archive, assignment.bundle_path / "starter", assignment.slug)
@@ -88,4 +94,36 @@ def _add_tree(archive: zipfile.ZipFile, folder: Path, prefix: str) -> None:
     for path in sorted(folder.rglob("*")):
         # Regular files only: a symlink in a bundle must not pull in files from elsewhere.
         if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
+            if path.suffix.lower() in WEIGHTS_SUFFIXES:
+                continue
             archive.write(path, f"{prefix}/{path.relative_to(folder)}")
+
+
+WEIGHTS_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt")
+
+
+def pretrained_resources(assignment: Assignment) -> list[dict[str, Any]]:
+    """The pretrained backbones the bundle declares (mounted read-only when grading): name,
+    SHA-256 and size from ``ARENA_HOME/weights`` (null while a mentor has not fetched them)."""
+    try:
+        declared = load_bundle(assignment.bundle_path).pretrained
+    except GraderError:
+        return []
+    weights = settings.ARENA_HOME / "weights"
+    resources = []
+    for entry in declared:
+        sha256, size = entry.sha256 or None, None
+        try:
+            meta = json.loads((weights / f"{entry.name}.json").read_text(encoding="utf-8"))
+            sha256 = sha256 or str(meta["file_sha256"])
+            size = (weights / entry.filename).stat().st_size
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        resources.append({
+            "name": entry.name,
+            "file": entry.filename,
+            "sandbox_path": f"/arena/pretrained/{entry.filename}",
+            "sha256": sha256,
+            "size_bytes": size,
+        })
+    return resources
