@@ -30,7 +30,7 @@ fi
 context="$(mktemp -d)"
 trap 'rm -rf "$context"' EXIT
 root="$context/rootfs"
-mkdir -p "$root"/{etc,scratch,proc,dev,sys,arena/harness,arena/submission,arena/inputs,arena/ipc}
+mkdir -p "$root"/{etc,scratch,proc,dev,sys,arena/harness,arena/submission,arena/inputs,arena/pretrained,arena/ipc}
 printf 'arena-sandbox:x:%s:%s:sandbox:/scratch:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' "$uid" "$gid" >"$root/etc/passwd"
 printf 'arena-sandbox:x:%s:\nnogroup:x:65534:\n' "$gid" >"$root/etc/group"
 ln -s /scratch "$root/tmp"
