@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +86,27 @@ class Timing:
     query_timeout_s: float = 30.0
 
 
+BUDGET_OPTIMIZERS = ("sgd", "adam")
+
+
 @dataclass(frozen=True)
 class Budget:
+    """How a ``train`` part trains: a fixed amount of work; ``seconds`` is only a ceiling.
+
+    The default loop makes ``epochs`` passes over the training split in orders drawn from
+    ``seed``, ``batch_size`` images a step, and stops after ``images`` images when that is set
+    (0: whole epochs), with ``optimizer`` ("sgd", momentum 0.9, or "adam") at ``lr``. It never
+    starts a step that it expects to end past ``seconds``; the same work on any worker gives
+    the same model, however loaded the worker is.
+    """
+
     seconds: float = 60.0
     epochs: int = 1
     batch_size: int = 64
     lr: float = 0.01
+    images: int = 0
+    seed: int = 0
+    optimizer: str = "sgd"
 
 
 @dataclass(frozen=True)
@@ -107,6 +122,10 @@ class Part:
     scoring: Scoring | None = None
     timing: Timing = Timing()
     budget: Budget = Budget()
+    # ``train`` parts on GPU workers (``[parts.budget.gpu]``, ``[parts.scoring.gpu]``): a
+    # larger budget and the thresholds measured under it. ``on_device`` picks them.
+    gpu_budget: Budget | None = None
+    gpu_scoring: Scoring | None = None
     reference: str = ""
     builder_kwargs: dict[str, Any] = field(default_factory=dict)
     # False: the upload's weights file may omit tensors the builder loaded from a pretrained
@@ -117,6 +136,19 @@ class Part:
     def max_points(self) -> float:
         points = sum(check.points for check in self.checks)
         return points + (self.scoring.max_points if self.scoring else 0.0)
+
+    def on_device(self, device: str) -> Part:
+        """This part as a ``device`` worker grades it: on "cuda", the GPU budget and scoring
+        (when the bundle sets them); anywhere else, or without them, the part as written."""
+        if device != "cuda" or self.gpu_budget is None:
+            return self
+        return replace(
+            self,
+            budget=self.gpu_budget,
+            scoring=self.gpu_scoring or self.scoring,
+            gpu_budget=None,
+            gpu_scoring=None,
+        )
 
 
 @dataclass(frozen=True)
@@ -360,6 +392,10 @@ class _Reader:
             for i, c in enumerate(self.get(raw, "checks", list, where, []))
         )
         scoring_raw = self.get(raw, "scoring", dict, where, None)
+        budget_raw = self.get(raw, "budget", dict, where, {})
+        gpu_scoring_raw = self.gpu_table(scoring_raw or {}, where, "scoring", kind)
+        gpu_budget_raw = self.gpu_table(budget_raw, where, "budget", kind)
+        budget = self.budget(self.without_gpu(budget_raw), where)
         part = Part(
             name=name,
             kind=kind,
@@ -369,9 +405,13 @@ class _Reader:
             input_shape=self.int_tuple(raw, "input_shape", where),
             outputs=self.outputs(raw, where),
             num_classes=self.get(raw, "num_classes", int, where, 10),
-            scoring=self.scoring(scoring_raw, where) if scoring_raw is not None else None,
+            scoring=self.scoring(self.without_gpu(scoring_raw), where)
+            if scoring_raw is not None
+            else None,
             timing=self.timing(self.get(raw, "timing", dict, where, {}), where),
-            budget=self.budget(self.get(raw, "budget", dict, where, {}), where),
+            budget=budget,
+            gpu_budget=self.gpu_budget(budget, gpu_budget_raw, where),
+            gpu_scoring=self.gpu_scoring(scoring_raw, gpu_scoring_raw, gpu_budget_raw, where),
             reference=self.get(raw, "reference", str, where, ""),
             builder_kwargs=self.get(raw, "builder_kwargs", dict, where, {}),
             weights_strict=self.get(raw, "weights_strict", bool, where, True),
@@ -434,8 +474,8 @@ class _Reader:
             specs.append(OutputSpec(self.get(item, "name", str, where), shape))
         return tuple(specs)
 
-    def scoring(self, raw: dict, where: str) -> Scoring:
-        w = f"{where} [parts.scoring]"
+    def scoring(self, raw: dict, where: str, table: str = "[parts.scoring]") -> Scoring:
+        w = f"{where} {table}"
         known = Scoring.__dataclass_fields__
         unknown = set(raw) - set(known)
         if unknown:
@@ -453,8 +493,74 @@ class _Reader:
     def timing(self, raw: dict, where: str) -> Timing:
         return self.dataclass_table(Timing, raw, f"{where} [parts.timing]")
 
-    def budget(self, raw: dict, where: str) -> Budget:
-        return self.dataclass_table(Budget, raw, f"{where} [parts.budget]")
+    def budget(self, raw: dict, where: str, table: str = "[parts.budget]") -> Budget:
+        w = f"{where} {table}"
+        fields = Budget.__dataclass_fields__
+        unknown = set(raw) - set(fields)
+        if unknown:
+            raise self.fail(w, f"unknown keys {sorted(unknown)}; known: {sorted(fields)}")
+        values: dict[str, Any] = {}
+        for key in raw:
+            if key == "optimizer":
+                values[key] = self.get(raw, key, str, w)
+                if values[key] not in BUDGET_OPTIMIZERS:
+                    raise self.fail(
+                        w, f"optimizer {values[key]!r} is not one of {BUDGET_OPTIMIZERS}"
+                    )
+                continue
+            values[key] = self.get(raw, key, int if fields[key].type == "int" else float, w)
+            if key in ("images", "seed"):
+                if values[key] < 0:
+                    raise self.fail(w, f"{key} must not be negative")
+            elif values[key] <= 0:
+                raise self.fail(w, f"{key} must be positive")
+        return Budget(**values)
+
+    def gpu_table(self, raw: dict, where: str, table: str, kind: str) -> dict | None:
+        """The ``gpu`` sub-table of ``[parts.budget]`` or ``[parts.scoring]``, if any."""
+        if "gpu" not in raw:
+            return None
+        gpu = raw["gpu"]
+        if not isinstance(gpu, dict):
+            raise self.fail(
+                f"{where} [parts.{table}]", f"'gpu' must be a table [parts.{table}.gpu]"
+            )
+        if kind != "train":
+            raise self.fail(f"{where} [parts.{table}.gpu]", "only train parts have a GPU budget")
+        return gpu
+
+    @staticmethod
+    def without_gpu(raw: dict) -> dict:
+        return {k: v for k, v in raw.items() if k != "gpu"}
+
+    def gpu_budget(self, cpu: Budget, raw: dict | None, where: str) -> Budget | None:
+        """``[parts.budget.gpu]``: its keys over the CPU budget's."""
+        if raw is None:
+            return None
+        w = f"{where} [parts.budget.gpu]"
+        if not raw:
+            raise self.fail(w, "is empty: set what GPU workers change (epochs, images, seconds)")
+        return self.budget({**asdict(cpu), **raw}, where, "[parts.budget.gpu]")
+
+    def gpu_scoring(
+        self, cpu_raw: dict | None, raw: dict | None, gpu_budget_raw: dict | None, where: str
+    ) -> Scoring | None:
+        """``[parts.scoring.gpu]``: thresholds over the CPU scoring's; the points stay the same."""
+        if raw is None:
+            return None
+        w = f"{where} [parts.scoring.gpu]"
+        if gpu_budget_raw is None:
+            raise self.fail(
+                w, "needs a [parts.budget.gpu]: the same budget scores the same anywhere"
+            )
+        fixed = {"metric", "accuracy_points", "speed_points"} & set(raw)
+        if fixed:
+            raise self.fail(
+                w, f"{sorted(fixed)} cannot change on GPU workers (a score means the same anywhere)"
+            )
+        return self.scoring(
+            {**self.without_gpu(cpu_raw or {}), **raw}, where, "[parts.scoring.gpu]"
+        )
 
     def dataclass_table(self, cls: type, raw: dict, where: str) -> Any:
         fields = cls.__dataclass_fields__

@@ -117,6 +117,7 @@ class Server:
     def op_train(self, request: dict) -> tuple:
         module = self._module()
         builder = request.get("builder", "build_model")
+        training.seed_everything(request["budget"])  # the same initial weights on every worker
         self.model = loading.build_module(module, builder, request.get("builder_kwargs", {}))
         self.model.to(self.device)
         training.train(
