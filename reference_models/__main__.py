@@ -74,9 +74,10 @@ def _compare(args: argparse.Namespace) -> int:
     from reference_models.compare import DEFAULT_MODELS, compare, comparison_table, write_results
 
     models = tuple(args.models or DEFAULT_MODELS)
-    points = compare(models, dataset=args.data, budget_s=args.budget, seed=args.seed)
+    points = compare(models, dataset=args.data, budget_s=args.budget, seed=args.seed,
+                     clock=args.clock)
     files = write_results(points, {"dataset": args.data, "budget_s": args.budget,
-                                   "seed": args.seed}, Path(args.out))
+                                   "clock": args.clock, "seed": args.seed}, Path(args.out))
     print(comparison_table(points))
     print("written:", ", ".join(str(f) for f in files))
     return 0
@@ -124,8 +125,10 @@ def _parser() -> argparse.ArgumentParser:
 
     comp = sub.add_parser("compare", help="train each family under one budget, draw the chart")
     comp.add_argument("models", nargs="*")
-    comp.add_argument("--data", default="mnist-5k")
+    comp.add_argument("--data", default="fashion-mnist")
     comp.add_argument("--budget", type=float, default=120.0, help="seconds of training each")
+    comp.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                      help="cpu: the process's CPU seconds (fair on a shared machine; CPU only)")
     comp.add_argument("--seed", type=int, default=0)
     comp.add_argument("--out", default=str(RESULTS_DIR))
     comp.set_defaults(run=_compare)

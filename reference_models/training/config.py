@@ -28,8 +28,18 @@ class TrainConfig:
     amp: bool = True                    # mixed precision, CUDA only
     channels_last: bool = True          # CUDA only
     time_budget_s: float | None = None  # stop (and finish the schedule) after this long
+    # What the budget counts: "wall" seconds, or "cpu" seconds of this process (on CPU only:
+    # a comparison stays fair when other jobs share the machine; CUDA runs always use "wall").
+    budget_clock: str = "wall"
+    # Re-estimate batch-norm statistics from this many training batches before evaluating
+    # (0: off). Short runs leave the running averages behind fast-moving weights.
+    bn_recalibration_batches: int = 0
     eval_batch_size: int = 512
     progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.budget_clock not in ("wall", "cpu"):
+            raise ValueError(f"budget_clock must be 'wall' or 'cpu', not {self.budget_clock!r}")
 
     def replace(self, **changes: Any) -> TrainConfig:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -138,6 +138,39 @@ def evaluate(model: nn.Module, data: ImageData, batch_size: int = 512,
     return EvalResult(total_loss / n, correct / n, correct, len(data))
 
 
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, data: ImageData, batches: int,
+                          batch_size: int = 128, seed: int = 0) -> int:
+    """Recompute every batch norm's running mean and variance as the plain average over
+    ``batches`` random training batches (the weights stay as they are).
+
+    After a short run the exponential running averages still mix in statistics of much
+    earlier weights, and eval mode then sees inputs scaled quite differently from training:
+    the usual cure (as in SWA) is to measure them again. Returns the number of batches used.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms or batches <= 0 or len(data) == 0:
+        return 0
+    device = next(model.parameters()).device
+    channels_last = device.type == "cuda"
+    momenta = [m.momentum for m in norms]
+    was_training = model.training
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average
+    model.train()
+    generator = torch.Generator().manual_seed(seed)
+    order = torch.randperm(len(data), generator=generator)
+    used = 0
+    for start in range(0, min(len(data), batches * batch_size), batch_size):
+        model(_prepare(data.images[order[start:start + batch_size]], device, channels_last))
+        used += 1
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+    model.train(was_training)
+    return used
+
+
 class _Trainer:
     """One run of :func:`fit`; holds what the steps share."""
 
@@ -156,6 +189,9 @@ class _Trainer:
         self.steps_per_epoch = math.ceil(len(data) / config.batch_size)
         self.total_steps = self.steps_per_epoch * config.epochs
         self.warmup_fraction = min(config.warmup_epochs / max(config.epochs, 1), 1.0)
+        # The budget's clock: CPU time of this process when asked (CPU runs only).
+        self.clock = (time.process_time if config.budget_clock == "cpu" and not self.on_cuda
+                      else time.perf_counter)
         amp_fp16 = self.on_cuda and config.amp and not torch.cuda.is_bf16_supported()
         self.scaler = torch.amp.GradScaler("cuda", enabled=amp_fp16)
 
@@ -197,13 +233,13 @@ class _Trainer:
         """One pass over the data (or until the time budget ends); ``elapsed`` is the training
         time before it. Returns the epoch's log, the step count and whether the budget ran out."""
         self.model.train()
-        started = time.perf_counter() - elapsed  # the clock counts training time only
+        started = self.clock() - elapsed  # the clock counts training time only
         loss_sum, correct, seen, lr, over_budget = 0.0, 0, 0, 0.0, False
         bar = tqdm(self.batches(), total=self.steps_per_epoch, leave=False,
                    desc=f"epoch {epoch + 1}/{self.config.epochs}",
                    disable=not self.config.progress)
         for images, labels in bar:
-            lr = self.set_lr(self.progress(step + 1, time.perf_counter() - started))
+            lr = self.set_lr(self.progress(step + 1, self.clock() - started))
             loss, hits = self.step(images, labels)
             step += 1
             loss_sum += loss * len(labels)
@@ -211,12 +247,12 @@ class _Trainer:
             seen += len(labels)
             bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.4f}")
             budget = self.config.time_budget_s
-            if budget and time.perf_counter() - started >= budget:
+            if budget and self.clock() - started >= budget:
                 over_budget = True
                 break
         bar.close()
         log = EpochLog(epoch + 1, loss_sum / max(seen, 1), correct / max(seen, 1), None, lr,
-                       time.perf_counter() - started)
+                       self.clock() - started)
         return log, step, over_budget
 
 
@@ -247,6 +283,9 @@ def fit(
         for epoch in range(state.epoch, config.epochs):
             log, step, over_budget = trainer.run_epoch(epoch, step, state.elapsed_s)
             state = TrainingState(epoch + 1, step, log.elapsed_s, state.history)
+            if config.bn_recalibration_batches:
+                recalibrate_batchnorm(trainer.model, train_data, config.bn_recalibration_batches,
+                                      config.batch_size, config.seed)
             if eval_data is not None:
                 accuracy = evaluate(trainer.model, eval_data, config.eval_batch_size,
                                     amp=config.amp).accuracy

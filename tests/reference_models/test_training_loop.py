@@ -79,3 +79,35 @@ def test_it_trains_googlenet_with_its_auxiliary_heads(digits) -> None:
     tiny = digits[0].subset(torch.arange(4))
     result = fit(model, tiny, CONFIG.replace(epochs=1, batch_size=2))
     assert result.steps == 2 and torch.isfinite(torch.tensor(result.history[0].train_loss))
+
+
+def test_batchnorm_recalibration_measures_the_statistics_again(digits) -> None:
+    from reference_models.training.loop import recalibrate_batchnorm
+
+    train = digits[0]
+    model = build_seeded("resnet18", 0, num_classes=10, in_channels=1, input_size=28, width=4)
+    norm = model.bn1
+    norm.running_mean.fill_(100.0)  # stale statistics, as after a short run
+    norm.running_var.fill_(1e-3)
+    used = recalibrate_batchnorm(model, train, batches=4, batch_size=32)
+    assert used == 4
+    assert norm.momentum == 0.1 and model.training  # settings restored
+    # The first norm sees the stem's convolution of the images: its mean is small, not 100.
+    assert float(norm.running_mean.abs().max()) < 10.0
+    assert float(norm.running_var.min()) > 1e-3
+    # Deterministic for a seed, and the weights are untouched.
+    again = build_seeded("resnet18", 0, num_classes=10, in_channels=1, input_size=28, width=4)
+    recalibrate_batchnorm(again, train, batches=4, batch_size=32)
+    assert _same_weights(model, again)
+    plain = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(28 * 28, 10))
+    assert recalibrate_batchnorm(plain, train, batches=4) == 0  # no batch norm: no-op
+
+
+def test_a_cpu_clock_budget_stops_the_run(digits) -> None:
+    train = digits[0]
+    config = CONFIG.replace(epochs=1000, time_budget_s=0.5, budget_clock="cpu")
+    result = fit(_small_cnn(), train, config)
+    assert result.stopped_by_budget
+    assert 0.5 <= result.training_time_s < 5.0
+    with pytest.raises(ValueError, match="budget_clock"):
+        CONFIG.replace(budget_clock="gpu")
