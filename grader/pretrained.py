@@ -49,7 +49,7 @@ def source_paths(name: str, root: Path | None = None) -> tuple[Path, Path]:
 
 def recorded_sha256(name: str, pin: str = "", root: Path | None = None) -> tuple[str, bytes]:
     """The SHA-256 the metadata file records for ``name``, and the metadata's bytes."""
-    weights, meta = source_paths(name, root)
+    _weights, meta = source_paths(name, root)
     try:
         raw = _read_regular(meta, MAX_METADATA_BYTES)
     except FileNotFoundError:

@@ -119,11 +119,13 @@ def pretrained_resources(assignment: Assignment) -> list[dict[str, Any]]:
             size = (weights / entry.filename).stat().st_size
         except (OSError, ValueError, KeyError, TypeError):
             pass
-        resources.append({
-            "name": entry.name,
-            "file": entry.filename,
-            "sandbox_path": f"/arena/pretrained/{entry.filename}",
-            "sha256": sha256,
-            "size_bytes": size,
-        })
+        resources.append(
+            {
+                "name": entry.name,
+                "file": entry.filename,
+                "sandbox_path": f"/arena/pretrained/{entry.filename}",
+                "sha256": sha256,
+                "size_bytes": size,
+            }
+        )
     return resources

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.assignments.conftest import bundle_dir, describe, grade_bundle, load_solution
+from tests.assignments.conftest import bundle_dir, describe, grade_bundle
 from tests.assignments.week5_home import MOBILENET, week5_home
 
 SLUG = "week5-transfer"

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from grader.bundle import load_bundle
-from tests.assignments.week5_home import week5_home
 from tests.assignments.conftest import (
     REPO_ROOT,
     WrongCase,
@@ -24,10 +23,10 @@ from tests.assignments.conftest import (
     load_arrays,
     load_recipe,
     run_public_tests,
-    wrong_cases,
     wrong_params,
     zip_solution,
 )
+from tests.assignments.week5_home import week5_home
 
 SLUG = "week5-transfer"
 WEIGHTS = ("classifier.safetensors", "localizer.safetensors")

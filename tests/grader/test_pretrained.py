@@ -213,7 +213,7 @@ def test_a_head_only_upload_loads_over_a_mounted_trunk(tmp_path: Path, mounted) 
 
 
 def test_strict_stays_the_default(tmp_path: Path, mounted) -> None:
-    folder, trunk = mounted
+    _folder, trunk = mounted
     with pytest.raises(HarnessFailure) as raised:
         loading.load_weights(built(trunk), upload(tmp_path, {"head.bias": torch.zeros(2)}))
     assert raised.value.status == wire.WEIGHTS

@@ -115,12 +115,14 @@ def _check_complete(model: torch.nn.Module, state: dict[str, torch.Tensor], name
     target = model.state_dict()
     missing = [key for key in target if key not in state]
     unexpected = [key for key in state if key not in target]
-    if missing or unexpected:
-        found = [f"{name} lacks {len(missing)} of the model's tensors ({_some(missing)})"] * bool(
-            missing
-        ) + [f"holds {len(unexpected)} the model does not have ({_some(unexpected)})"] * bool(
-            unexpected
+    found = []
+    if missing:
+        found.append(f"{name} lacks {len(missing)} of the model's tensors ({_some(missing)})")
+    if unexpected:
+        found.append(
+            f"{name} holds {len(unexpected)} the model does not have ({_some(unexpected)})"
         )
+    if found:
         raise HarnessFailure(wire.WEIGHTS, "weights do not fit the model: " + "; ".join(found))
 
 
