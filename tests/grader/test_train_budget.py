@@ -120,7 +120,9 @@ def write_split(tmp_path: Path, n: int = 40) -> Path:
 
 def test_without_a_hook_the_default_loop_runs_and_reports_its_work(tmp_path, capsys) -> None:
     module = types.ModuleType("submission")
-    training.train(module, tiny_model(), write_split(tmp_path), budget(images=24), torch.device("cpu"))
+    training.train(
+        module, tiny_model(), write_split(tmp_path), budget(images=24), torch.device("cpu")
+    )
     assert "[train] 3 steps, 24 images (0.60 epochs)" in capsys.readouterr().out
 
 
@@ -262,9 +264,9 @@ def test_grade_train_picks_the_budget_by_the_workers_device(
     bundle = load_bundle(fx_train)
     seen: dict[str, object] = {}
 
-    def fake_train_stage(ctx: PartContext, result: PartResult, inputs: Path):
+    def fake_train_stage(ctx: PartContext, result: PartResult, inputs: Path) -> None:
+        # Returns no state, as if training had failed: nothing else runs.
         seen["budget"], seen["scoring"] = ctx.part.budget, ctx.part.scoring
-        return None  # as if training failed: nothing else runs
 
     monkeypatch.setattr(train_part, "train_stage", fake_train_stage)
     hidden = tmp_path / "hidden"
