@@ -81,12 +81,13 @@ def run_throughput(models: list[str]) -> None:
     _merge("training_throughput_32x32", {"images_per_s": rows, "batch_size": 32})
 
 
-def run_one_recipe(name: str, epochs: int | None, checkpoint: Path | None = None) -> None:
+def run_one_recipe(name: str, epochs: int | None, checkpoint: Path | None = None,
+                   state_dir: Path | None = None) -> None:
     recipe = load_recipe(name)
     overrides = {"epochs": epochs} if epochs else {}
     # Test accuracy after every epoch: a run cut short still says where it got to.
-    result = run_recipe(recipe, checkpoint=checkpoint, overrides=overrides,
-                        eval_each_epoch=True)
+    result = run_recipe(recipe, checkpoint=checkpoint, state_dir=state_dir,
+                        overrides=overrides, eval_each_epoch=True)
     entry = {"model": recipe.model, "dataset": recipe.dataset,
              "epochs": len(result.fit.history), "test_accuracy": result.test_accuracy,
              "training_time_s": round(result.fit.training_time_s, 1),
@@ -110,6 +111,9 @@ def main() -> int:
     rc.add_argument("--epochs", type=int, default=None)
     rc.add_argument("--checkpoint-dir", type=Path, default=None,
                     help="also save each recipe's trained model there as <recipe>.safetensors")
+    rc.add_argument("--state-dir", type=Path, default=None,
+                    help="save the training state after every epoch under DIR/<recipe> and "
+                         "resume from it (a run stopped part-way goes on where it was)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (1 is faster on a machine shared by many jobs)")
     args = parser.parse_args()
@@ -120,7 +124,8 @@ def main() -> int:
     else:
         for name in args.names:
             stem = args.checkpoint_dir / name if args.checkpoint_dir else None
-            run_one_recipe(name, args.epochs, stem)
+            state = args.state_dir / name if args.state_dir else None
+            run_one_recipe(name, args.epochs, stem, state)
     return 0
 
 
