@@ -3,6 +3,7 @@ the comparison's training, and the public tests."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -29,6 +30,8 @@ from tests.assignments.conftest import (
 SLUG = "week4-architectures"
 EQUIVALENCE_PARTS = ("imagenet", "small")
 FAMILIES = ("alexnet", "vgg16", "resnet18", "googlenet")
+# The families whose reference leaves chance under the CPU budget (measured: assignment.toml).
+LEARNING_FAMILIES = ("train_resnet18", "train_googlenet")
 
 
 def test_the_bundle_is_valid_and_worth_100_points():
@@ -37,6 +40,32 @@ def test_the_bundle_is_valid_and_worth_100_points():
     assert [p.name for p in bundle.parts] == [*EQUIVALENCE_PARTS, *(f"train_{f}" for f in FAMILIES)]
     budgets = {p.budget for p in bundle.parts if p.kind == "train"}
     assert len(budgets) == 1, "every family must train under the same budget"
+    gpu_budgets = {p.gpu_budget for p in bundle.parts if p.kind == "train"}
+    assert len(gpu_budgets) == 1 and None not in gpu_budgets, "and the same GPU budget"
+
+
+def test_the_comparison_asks_for_a_model_that_learned():
+    """A budget of fixed work (seconds only a ceiling), larger on GPU workers, and thresholds
+    clearly above chance (10 classes: 10%) on either kind of worker where the reference learns."""
+    for part in load_bundle(SLUG).parts:
+        if part.kind != "train":
+            continue
+        budget, gpu = part.budget, part.on_device("cuda").budget
+        assert budget.images > 0 and budget.optimizer == "adam", part.name
+        gpu_images = gpu.images or gpu.epochs * 2000
+        assert gpu_images > budget.images, part.name
+        for scoring in (part.scoring, part.on_device("cuda").scoring):
+            assert scoring.accuracy_points == 7.5
+            if part.name in LEARNING_FAMILIES:  # AlexNet, VGG-16: see assignment.toml
+                assert scoring.metric_zero >= 0.15 and scoring.metric_full > scoring.metric_zero
+
+
+def test_a_wrong_upload_fails_the_comparison():
+    raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
+    trained = [w for w in raw["wrong"] if any(p.startswith("train_") for p in w["parts"])]
+    assert trained and all(
+        any(f.startswith("train_") for f in w["fails"]) for w in trained
+    ), "each case graded on a comparison part must lose it"
 
 
 def test_the_recipe_is_deterministic_and_gives_every_family_the_same_data(tmp_path):
@@ -89,6 +118,24 @@ def equivalence_bundle(tmp_path: Path, imagenet_checks: tuple[str, ...]) -> Path
     return copy
 
 
+def parts_bundle(tmp_path: Path, parts: tuple[str, ...]) -> Path:
+    """A copy of the bundle with only ``parts``, every points value scaled so they sum to 100.
+    The recipe and seed, and so the hidden data, are unchanged."""
+    copy = tmp_path / SLUG
+    shutil.copytree(bundle_dir(SLUG), copy, ignore=shutil.ignore_patterns("wrong", "solution"))
+    head, *blocks = (copy / "assignment.toml").read_text().split("[[parts]]\n")
+    names = [re.search(r'^name = "([^"]+)"', b, re.MULTILINE).group(1) for b in blocks]
+    assert set(parts) <= set(names), names
+    kept = [b for b, name in zip(blocks, names) if name in parts]
+    points = re.compile(r"^(\s*(?:accuracy_)?points = )([0-9.]+)", re.MULTILINE)
+    total = sum(float(m.group(2)) for b in kept for m in points.finditer(b))
+    kept = [points.sub(lambda m: f"{m.group(1)}{float(m.group(2)) * 100.0 / total!r}", b)
+            for b in kept]
+    (copy / "assignment.toml").write_text(head + "".join("[[parts]]\n" + b for b in kept))
+    assert load_bundle(copy).max_points == pytest.approx(100.0)
+    return copy
+
+
 @pytest.mark.slow
 @pytest.mark.bwrap
 def test_the_solution_earns_full_marks(tmp_path):
@@ -103,8 +150,12 @@ def test_the_solution_earns_full_marks(tmp_path):
 @pytest.mark.parametrize("case", wrong_params(SLUG))
 def test_each_wrong_upload_loses_exactly_its_checks(case, tmp_path):
     raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
-    assert tuple(next(w for w in raw["wrong"] if w["path"] == case.path)["parts"]) == EQUIVALENCE_PARTS
-    bundle = equivalence_bundle(tmp_path, case.fails)
+    parts = tuple(next(w for w in raw["wrong"] if w["path"] == case.path)["parts"])
+    if parts == EQUIVALENCE_PARTS:
+        bundle = equivalence_bundle(tmp_path, case.fails)
+    else:  # a training bug: the comparison part it breaks (and any cheap part named with it)
+        assert any(p.startswith("train_") for p in parts), parts
+        bundle = parts_bundle(tmp_path, parts)
     from grader.grading import GradeOptions, grade
 
     report = grade(bundle, zip_solution(case.upload), GradeOptions(sandbox="bwrap")).to_dict()

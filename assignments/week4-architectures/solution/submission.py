@@ -253,27 +253,36 @@ def googlenet(num_classes: int = 1000, in_channels: int = 3, input_size: int = 2
 
 
 def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: dict) -> None:
-    """One pass of Adam over the training split, stopping early enough to stay in budget.
-
-    The platform calls this for every family with the same ``budget`` (``seconds``, ``epochs``,
-    ``batch_size``, ``lr``). Small batches keep one step short, so the last step started
-    before the deadline also ends before it, even for GoogLeNet on a slow CPU.
+    """The budget's work, whatever the worker's load: ``epochs`` passes over the split in orders
+    drawn from ``seed``, stopped after ``images`` images when set, ``batch_size`` at a time, with
+    the budget's optimizer and learning rate. ``seconds`` is a ceiling: a step that would end
+    past it (judged from the slowest recent step) is not started.
     """
     import time
 
     started = time.monotonic()
-    deadline = started + 0.8 * float(budget["seconds"])
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batch_size = min(16, int(budget["batch_size"]))
-    longest_step = 0.0
+    deadline = started + 0.9 * float(budget["seconds"])
+    generator = torch.Generator().manual_seed(int(budget.get("seed", 0)))
+    lr = float(budget["lr"])
+    if budget.get("optimizer", "sgd") == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
+    batch_size = int(budget["batch_size"])
+    left = int(budget["epochs"]) * len(labels)
+    if int(budget.get("images", 0)) > 0:
+        left = min(left, int(budget["images"]))
+    recent: list[float] = []
     model.train()
-    for _ in range(int(budget["epochs"])):
-        for batch in torch.randperm(len(labels)).split(batch_size):
-            if time.monotonic() + 1.5 * longest_step > deadline:
+    while left > 0:
+        for batch in torch.randperm(len(labels), generator=generator).split(batch_size):
+            batch = batch[:left]
+            if left <= 0 or time.monotonic() + 1.5 * max(recent, default=0.0) > deadline:
                 return
             step_started = time.monotonic()
             loss = F.cross_entropy(model(images[batch]), labels[batch])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            longest_step = max(longest_step, time.monotonic() - step_started)
+            recent = (recent + [time.monotonic() - step_started])[-5:]
+            left -= len(batch)
