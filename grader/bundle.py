@@ -68,6 +68,9 @@ class Scoring:
     speed_points: float = 0.0
     ips_zero: float = 1.0
     ips_full: float = 1000.0
+    # Localization parts: the class of canvases with no object (``localization_metrics``);
+    # None: a canvas is empty when its true box has no area.
+    empty_label: int | None = None
 
     @property
     def max_points(self) -> float:
@@ -420,6 +423,12 @@ class _Reader:
         return part
 
     def validate_part(self, part: Part, where: str) -> None:
+        empty = part.scoring.empty_label if part.scoring is not None else None
+        if empty is not None and not 0 <= empty < part.num_classes:
+            raise self.fail(
+                f"{where} [parts.scoring]",
+                f"empty_label {empty} must be a class in [0, {part.num_classes})",
+            )
         if part.kind in ("functions", "architecture") and not part.checks:
             raise self.fail(where, f"a {part.kind} part needs at least one [[parts.checks]]")
         needs_shape = part.kind in ("model", "train", "architecture")
@@ -480,8 +489,11 @@ class _Reader:
         unknown = set(raw) - set(known)
         if unknown:
             raise self.fail(w, f"unknown keys {sorted(unknown)}")
-        values = {k: self.get(raw, k, str if k == "metric" else float, w) for k in raw}
+        kinds = {"metric": str, "empty_label": int}
+        values = {k: self.get(raw, k, kinds.get(k, float), w) for k in raw}
         scoring = Scoring(**values)
+        if scoring.empty_label is not None and scoring.empty_label < 0:
+            raise self.fail(w, f"empty_label {scoring.empty_label} must not be negative")
         if scoring.metric not in SCORING_METRICS:
             raise self.fail(w, f"metric {scoring.metric!r} is not one of {SCORING_METRICS}")
         if scoring.metric_full <= scoring.metric_zero:
@@ -553,7 +565,7 @@ class _Reader:
             raise self.fail(
                 w, "needs a [parts.budget.gpu]: the same budget scores the same anywhere"
             )
-        fixed = {"metric", "accuracy_points", "speed_points"} & set(raw)
+        fixed = {"metric", "accuracy_points", "speed_points", "empty_label"} & set(raw)
         if fixed:
             raise self.fail(
                 w, f"{sorted(fixed)} cannot change on GPU workers (a score means the same anywhere)"

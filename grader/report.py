@@ -36,6 +36,7 @@ ERROR_KINDS = (
     "missing_entry",
     "protocol",
     "bundle",
+    "pretrained",
     "internal",
 )
 LOG_CAP_BYTES = 16_384

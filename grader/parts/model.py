@@ -194,6 +194,12 @@ def _metrics(
     if "boxes" in names and "boxes" in labels:
         boxes = timed.outputs["boxes"][rows]
         values.update(
-            m.localization_metrics(logits, truth, boxes, labels["boxes"][timed.indices[rows]])
+            m.localization_metrics(
+                logits,
+                truth,
+                boxes,
+                labels["boxes"][timed.indices[rows]],
+                empty_label=ctx.part.scoring.empty_label,
+            )
         )
     return values

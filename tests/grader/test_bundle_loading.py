@@ -90,3 +90,47 @@ def test_an_unknown_slug_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("ARENA_ASSIGNMENTS", str(BUNDLES))
     with pytest.raises(BundleError, match="no assignment bundle named 'nope'"):
         load_bundle("nope")
+
+
+@pytest.fixture
+def model_bundle(tmp_path: Path) -> Path:
+    target = tmp_path / "fx-model"
+    shutil.copytree(BUNDLES / "fx-model", target)
+    return target
+
+
+def test_scoring_takes_an_empty_label_as_a_class(model_bundle: Path) -> None:
+    assert load_bundle(model_bundle).parts[0].scoring.empty_label is None
+    edit(model_bundle, "  accuracy_floor = 0.9\n", "  accuracy_floor = 0.9\n  empty_label = 1\n")
+    scoring = load_bundle(model_bundle).parts[0].scoring
+    assert scoring.empty_label == 1 and isinstance(scoring.empty_label, int)
+
+
+@pytest.mark.parametrize(
+    "value,complaint",
+    [
+        ("10", "must be a class in \\[0, 10\\)"),  # fx-model: 10 classes (the default)
+        ("-1", "must not be negative"),
+        ("0.5", "'empty_label' must be int"),
+        ("true", "must be int, not a boolean"),
+        ('"none"', "'empty_label' must be int"),
+    ],
+    ids=["too-large", "negative", "float", "bool", "string"],
+)
+def test_scoring_rejects_an_empty_label_that_is_not_a_class(
+    model_bundle: Path, value: str, complaint: str
+) -> None:
+    edit(
+        model_bundle,
+        "  accuracy_floor = 0.9\n",
+        f"  accuracy_floor = 0.9\n  empty_label = {value}\n",
+    )
+    with pytest.raises(BundleError, match=complaint):
+        load_bundle(model_bundle)
+
+
+def test_the_bonus_declares_its_empty_class() -> None:
+    root = Path(__file__).resolve().parents[2] / "assignments"
+    parts = {p.name: p for p in load_bundle(root / "bonus-faces").parts}
+    assert parts["detect"].scoring.empty_label == 0
+    assert parts["localize"].scoring.empty_label is None

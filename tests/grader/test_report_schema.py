@@ -7,6 +7,7 @@ import json
 import pytest
 
 from grader.report import (
+    ERROR_KINDS,
     LOG_CAP_BYTES,
     CheckResult,
     Report,
@@ -82,3 +83,10 @@ def mutate(change) -> str:
 def test_the_reader_rejects_anything_else(text: str) -> None:
     with pytest.raises(ReportFormatError):
         parse_report_json(text)
+
+
+def test_a_missing_pretrained_backbone_has_its_error_kind() -> None:
+    # grader.parts.stage ends a part whose declared backbones cannot be staged with this kind.
+    assert "pretrained" in ERROR_KINDS
+    report = Report("error", 0.0, [], {}, ReportError("pretrained", "not staged"), "", {})
+    assert parse_report_json(report.to_json())["error"]["kind"] == "pretrained"
