@@ -23,6 +23,9 @@ from leaderboards.services import leaderboard
 
 COMPARISON_WEEK = 4
 _POINT_KEYS = ("accuracy", "macs", "params")
+# The reference chart's families (``reference_models.registry.family_of``), matched by the
+# start of a part's model name: "train_resnet18" -> "resnet", "train_vgg16" -> "vgg".
+_FAMILIES = ("alexnet", "vgg", "resnet", "googlenet", "mobilenet", "simple_cnn")
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,12 @@ def mentee_points(week: Week, viewer: AnyUser) -> list[MenteePoint]:
 
 
 def _points_from_metrics(user: str, metrics: dict[str, Any]) -> list[MenteePoint]:
+    """Points from a report's metrics. The grader writes a multi-part report's metrics as
+    ``"<part>/<metric>"`` keys (week 4: ``train_resnet18/accuracy``, ``.../macs``, ...), one
+    point per part that has all three; its flat top-level copy is then not counted twice."""
+    per_part = _per_part_points(user, metrics)
+    if per_part:
+        return per_part
     found = []
     if _has_point(metrics):
         family = metrics.get("family")
@@ -67,6 +76,21 @@ def _points_from_metrics(user: str, metrics: dict[str, Any]) -> list[MenteePoint
     for family, nested in metrics.items():
         if isinstance(nested, dict) and _has_point(nested):
             found.append(_point(f"{user}: {family}", family, nested))
+    return found
+
+
+def _per_part_points(user: str, metrics: dict[str, Any]) -> list[MenteePoint]:
+    parts: dict[str, dict[str, Any]] = {}
+    for key, value in metrics.items():
+        if isinstance(key, str) and key.count("/") == 1:
+            part, metric = key.split("/")
+            parts.setdefault(part, {})[metric] = value
+    found = []
+    for part, values in sorted(parts.items()):
+        if _has_point(values):
+            model = part.removeprefix("train_")
+            family = next((f for f in _FAMILIES if model.startswith(f)), model)
+            found.append(_point(f"{user}: {model}", family, values))
     return found
 
 

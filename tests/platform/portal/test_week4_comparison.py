@@ -89,3 +89,23 @@ def test_a_new_result_replaces_the_cached_chart(week4, reference_results, mentee
     update_entry(week4, mentee_a)
     b"".join(Client().get(f"{WEEK4}comparison.png").streaming_content)
     assert len(list((settings.ARENA_HOME / "cache" / "portal").glob("comparison-*.png"))) == 1
+
+
+def test_a_graded_week4_report_gives_one_point_per_trained_family(week4, mentee_a):  # type: ignore[no-untyped-def]
+    """The grader's own layout: per-part keys, with the first part's metrics also flat."""
+    metrics = {
+        "accuracy": 0.61, "macs": 129_000_000, "params": 4_359_882,
+        "train_alexnet/accuracy": 0.61, "train_alexnet/macs": 129_000_000,
+        "train_alexnet/params": 4_359_882, "train_alexnet/train_s": 38.0,
+        "train_resnet18/accuracy": 0.56, "train_resnet18/macs": 455_800_000,
+        "train_resnet18/params": 11_172_810,
+        "train_vgg16/accuracy": 0.3,  # no macs/params: not a point
+        "imagenet/passed": 5, "public_score": 90.0,
+    }
+    make_submission(mentee_a, week4, status=Status.SCORED, score=90.0, report={"metrics": metrics})
+    update_entry(week4, mentee_a)
+    from portal.comparison import mentee_points
+
+    points = sorted(mentee_points(week4.week, mentee_a), key=lambda p: p.label)
+    assert [(p.label, p.family, p.accuracy) for p in points] == [
+        ("alice: alexnet", "alexnet", 0.61), ("alice: resnet18", "resnet", 0.56)]
