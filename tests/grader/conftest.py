@@ -95,10 +95,10 @@ def run_py(sandbox: Sandbox) -> PythonRunner:
 
 
 # --- Grading through grade() (grader core) -------------------------------------------------
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-from grader.grading import GradeOptions, grade  # noqa: E402
-from grader.report import Report  # noqa: E402
+from grader.grading import GradeOptions, grade
+from grader.report import Report
 
 FIXTURE_BUNDLES = Path(__file__).resolve().parent / "bundles"
 

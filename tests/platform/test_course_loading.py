@@ -6,11 +6,11 @@ import io
 import zipfile
 
 import pytest
-from platform_testkit import BUNDLES
 from courses.models import Assignment, Week
 from courses.roles import is_mentor
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from platform_testkit import BUNDLES
 from rest_framework.test import APIClient
 
 

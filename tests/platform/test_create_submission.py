@@ -9,9 +9,9 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from platform_testkit import REFERENCE_SOLUTION, make_submission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from platform_testkit import REFERENCE_SOLUTION, make_submission
 from submissions.models import Status, Submission
 from submissions.services import SubmissionRefused, create_submission
 

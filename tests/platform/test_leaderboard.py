@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from platform_testkit import make_submission
 from django.utils import timezone
 from leaderboards.services import leaderboard, update_entry
+from platform_testkit import make_submission
 from rest_framework.test import APIClient
 from submissions.models import Status
 

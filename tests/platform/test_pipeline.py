@@ -10,9 +10,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from platform_testkit import make_submission
 from django.utils import timezone
 from leaderboards.models import LeaderboardEntry
+from platform_testkit import make_submission
 from submissions import pipeline
 from submissions.grading import GraderRun
 from submissions.models import Status, Submission

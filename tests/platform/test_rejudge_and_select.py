@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from platform_testkit import make_submission
 from leaderboards.models import LeaderboardEntry
 from leaderboards.services import update_entry
+from platform_testkit import make_submission
 from submissions.models import Status
 from submissions.services import SubmissionRefused, rejudge, set_selected
 

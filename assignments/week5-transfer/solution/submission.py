@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-
 from pretrained import load_backbone
+from torch import nn
 
 BACKBONE = "mobilenet_v2_imagenet"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

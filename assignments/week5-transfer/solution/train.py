@@ -29,6 +29,7 @@ import recipe
 import submission
 
 from arena_datasets.localization import fashion_canvases
+
 LOCALIZER_TRAIN_SEED = 7   # any seed but the hidden one; mentees pick their own
 
 
