@@ -64,6 +64,10 @@ def plot_comparison(points: Sequence[ComparisonPoint], out_path: str | Path,
         _scatter(ax, reference, faded=True)
     _scatter(ax, points, faded=False)
     ax.set_xscale("log")
+    # Room on the log axis for the bubbles and labels at both ends (a factor of 1.6 each side).
+    macs = [p.macs for p in [*points, *(reference or [])] if p.macs > 0]
+    if macs:
+        ax.set_xlim(min(macs) / 1.6, max(macs) * 1.6)
     ax.set_xlabel("multiply-accumulates per image (log scale)")
     ax.set_ylabel("top-1 accuracy (%)")
     ax.set_title(title)
