@@ -25,9 +25,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from arena_datasets.paths import arena_home
 from grader.bundle import Pretrained
 from grader.errors import GraderError
-from reference_models.paths import weights_dir
 
 MOUNT_TARGET = "/arena/pretrained"
 ENV_VAR = "ARENA_PRETRAINED"
@@ -43,7 +43,9 @@ class PretrainedError(GraderError):
 
 def source_paths(name: str, root: Path | None = None) -> tuple[Path, Path]:
     """(weights, metadata) of backbone ``name`` on the worker."""
-    base = root or weights_dir()
+    # ``ARENA_HOME/weights``, as ``reference_models.paths.weights_dir`` says; found through
+    # arena_datasets, because importing reference_models would load torch into every grading.
+    base = root or arena_home() / "weights"
     return base / f"{name}.safetensors", base / f"{name}.json"
 
 
