@@ -59,3 +59,20 @@ def test_alexnet_at_imagenet_size_gives_1000_logits(submission):
 def test_googlenet_is_built_without_auxiliary_heads(submission):
     model = submission.googlenet(num_classes=10, in_channels=1, input_size=28, aux_logits=False)
     assert count(model) == SMALL_PARAMS["googlenet"]
+
+
+@pytest.mark.parametrize("name", ["alexnet", "vgg16"])
+def test_the_plain_networks_pass_a_gradient_to_their_first_layer(submission, name):
+    """Without batch norm the initialisation decides whether anything learns (README.md,
+    "Initialise the plain networks"): with PyTorch's default the first convolution of VGG-16
+    gets a gradient of about 1e-7 and the comparison leaves it at chance; He's gives ~0.3."""
+    torch.manual_seed(0)
+    model = getattr(submission, name)(num_classes=10, in_channels=1, input_size=28).train()
+    loss = torch.nn.functional.cross_entropy(model(torch.rand(32, 1, 28, 28)),
+                                             torch.arange(32) % 10)
+    loss.backward()
+    first = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+    assert first.weight.grad.norm() > 1e-3, (
+        f"the first convolution's gradient is {first.weight.grad.norm():.1e}: the signal "
+        "vanishes on the way through; initialise the weights as README.md says"
+    )
