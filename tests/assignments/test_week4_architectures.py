@@ -18,6 +18,7 @@ from tests.assignments.conftest import (
     assert_same_arrays,
     build_hidden_data,
     bundle_dir,
+    check_points,
     describe,
     grade_bundle,
     load_arrays,
@@ -170,6 +171,30 @@ def test_each_wrong_upload_loses_exactly_its_checks(case, tmp_path):
 
     report = grade(bundle, zip_solution(case.upload), GradeOptions(sandbox="bwrap")).to_dict()
     assert_loses_exactly(report, case)
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_resnet50_is_the_extra_a_submission_without_it_loses_only_its_points(tmp_path):
+    """The statement calls ResNet-50 the extra: left as the starter leaves it (raising
+    NotImplementedError), it costs its own check and nothing else."""
+    solution = (bundle_dir(SLUG) / "solution" / "submission.py").read_text()
+    body = "    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes, in_channels, is_small(input_size))"
+    assert solution.count(body) == 1
+    upload = tmp_path / "submission.py"
+    upload.write_text(solution.replace(body, '    raise NotImplementedError("extra points")'))
+    from grader.grading import GradeOptions, grade
+
+    bundle = equivalence_bundle(tmp_path / "bundle", ("resnet50",))
+    report = grade(bundle, zip_solution(upload), GradeOptions(sandbox="bwrap")).to_dict()
+    points = check_points(report)
+    assert report["status"] == "scored", describe(report)
+    assert points.pop("resnet50")[0] == 0.0, describe(report)
+    assert points and all(got == pytest.approx(full) for got, full in points.values()), (
+        describe(report)
+    )
+    resnet50 = next(c for c in report["checks"] if c["name"] == "resnet50")
+    assert "raised" in resnet50["message"], resnet50
 
 
 @pytest.mark.slow
