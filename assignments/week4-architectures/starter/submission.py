@@ -40,7 +40,9 @@ def googlenet(num_classes: int = 1000, in_channels: int = 3, input_size: int = 2
 
 
 def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: dict) -> None:
-    """Optional. The platform trains each family with this (or a plain SGD loop if you
-    delete it) on ``images [2000, 1, 28, 28]`` and ``labels [2000]`` within
-    ``budget["seconds"]``; running over the budget fails the part."""
+    """Optional. The platform trains each family with this (or, if you delete it, with its
+    own loop doing exactly the budget's work) on ``images [2000, 1, 28, 28]`` and
+    ``labels [2000]``. ``budget`` holds ``seconds``, ``epochs``, ``images``, ``batch_size``,
+    ``lr``, ``optimizer`` and ``seed`` (README.md, "The comparison"); running over
+    ``budget["seconds"]`` fails the part."""
     raise NotImplementedError("write a training loop, or delete this function")
