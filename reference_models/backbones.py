@@ -52,7 +52,7 @@ FAMILIES_WITH_IMAGENET_FILES = ("alexnet", "vgg", "resnet", "googlenet", "mobile
 PUBLISHED_DIR = Path(__file__).resolve().parent / "published"
 # The platform's own backbones, committed with the code: name -> SHA-256 of the weights file.
 # Pinned here as well as in the file's metadata, so an edited metadata file cannot vouch for
-# different weights. ``python -m reference_models pretrain ... --publish`` prints the line.
+# different weights. ``python -m reference_models publish`` prints the line.
 PUBLISHED = {
     "resnet18w16_fashion-mnist": "87e9edf482d13c074e23ba628d3a63e6fa5fd9512c8c55171ef3410a35b9029b",
 }
@@ -137,7 +137,7 @@ def install_published(names: list[str] | None = None, target_dir: Path | None = 
         source, source_meta = paths_for(published_path(name))
         if not pinned or not source.is_file():
             raise WeightsError(f"the published backbone {name!r} is not in {PUBLISHED_DIR}: "
-                               "run python -m reference_models pretrain ... --publish")
+                               "run python -m reference_models pretrain, then publish")
         info = verify_checkpoint(source)
         if info.file_sha256 != pinned:
             raise WeightsError(f"{source} has SHA-256 {info.file_sha256}; the code pins "

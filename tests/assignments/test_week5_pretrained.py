@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.bwrap]
 
 
 @pytest.fixture
-def home(tmp_path_factory, monkeypatch) -> Path:
-    path = week5_home(tmp_path_factory.mktemp("week5"))
+def home(monkeypatch) -> Path:
+    path = week5_home()
     monkeypatch.setenv("ARENA_HOME", str(path))
     return path
 

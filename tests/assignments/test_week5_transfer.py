@@ -35,9 +35,9 @@ FROM_SOLUTION = (*WEIGHTS, "pretrained.py")
 
 
 @pytest.fixture
-def backbones(tmp_path_factory, monkeypatch) -> Path:
-    """An ARENA_HOME with both declared backbones (a stand-in ResNet until it is published)."""
-    home = week5_home(tmp_path_factory.mktemp("week5"))
+def backbones(monkeypatch) -> Path:
+    """The ARENA_HOME holding both declared backbones (``make setup`` installs them)."""
+    home = week5_home()
     monkeypatch.setenv("ARENA_HOME", str(home))
     return home
 

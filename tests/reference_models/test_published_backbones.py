@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import pytest
-import torch
 
 from reference_models import backbones
 from reference_models.training import CheckpointInfo, save_checkpoint
@@ -71,7 +70,6 @@ def test_the_published_fashion_mnist_resnet_is_the_one_measured(arena_home) -> N
     assert info.architecture == "resnet18" and info.model_kwargs["width"] == 16
     _, test = load_dataset("fashion-mnist")
     assert info.extra["test_dataset_sha256"] == test.sha256()
-    torch.set_num_threads(max(torch.get_num_threads(), 1))
     accuracy = evaluate(model, test).accuracy
     assert accuracy == pytest.approx(info.accuracy, abs=1e-4)
     assert accuracy >= 0.92
