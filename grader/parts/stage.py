@@ -208,12 +208,19 @@ def _classify(
             "memory",
             f"{what}: the submission used more than {config.limits.memory_mb} MB of memory.",
         )
-    if result.timed_out or result.cpu_limited:
+    if result.timed_out:
         return StageFailure(
             "failed",
             "timeout",
             f"{what}: the submission ran over its time "
             f"limit ({config.limits.wall_seconds:g} s wall clock).",
+        )
+    if result.cpu_limited:  # all its processes and threads together, however short the wall time
+        return StageFailure(
+            "failed",
+            "timeout",
+            f"{what}: the submission used more than its {config.limits.cpu_seconds:g} s of CPU "
+            "time (all its processes and threads together).",
         )
     if failure is not None and not connected and failure.kind in ("crash", "timeout"):
         # The harness never connected: no mentee code had run yet, so the sandbox broke.
