@@ -61,6 +61,10 @@ class Assignment(models.Model):
         max_length=500, help_text="Folder of the bundle, relative to ARENA_ASSIGNMENTS."
     )
     bundle_hash = models.CharField(max_length=64, blank=True)
+    # Set when a restart loads a bundle whose content hash changed: mentors are asked whether
+    # to rejudge (reports graded by the old bundle stand until then).
+    bundle_update_pending = models.BooleanField(default=False)
+    bundle_updated_at = models.DateTimeField(null=True, blank=True)
     opens_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
     daily_quota = models.PositiveIntegerField(default=20)

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from courses.bundles import BundleManifest, discover_bundles, load_manifest
 from courses.models import Assignment, Course, Week
@@ -34,8 +35,9 @@ def default_course() -> Course:
 
 
 def seed_course(root: Path | None = None) -> list[Assignment]:
-    """Creates or updates one assignment per bundle. Safe to run again: mentor choices made
-    on the platform (the revealed flag) are kept; catalogue fields follow the bundle."""
+    """Creates or updates one assignment per bundle. Safe to run at every start: the bundle
+    gives the schedule only to a new assignment; afterwards what mentors set on the platform
+    (opening, deadline, quotas, publish state, reveal) is theirs and is never overwritten."""
     root = root or settings.ARENA_ASSIGNMENTS
     manifests = [load_manifest(directory) for directory in discover_bundles(root)]
     with transaction.atomic():
@@ -49,28 +51,47 @@ def _upsert_assignment(course: Course, manifest: BundleManifest, root: Path) -> 
         number=manifest.week,
         defaults={"title": WEEK_TITLES.get(manifest.week, f"Week {manifest.week}")},
     )
-    assignment, _ = Assignment.objects.update_or_create(
-        slug=manifest.slug,
-        defaults={
-            "week": week,
-            "title": manifest.title,
-            "kind": manifest.kind,
-            "statement": manifest.statement,
-            "bundle_dir": str(manifest.directory.relative_to(root)),
-            "bundle_hash": manifest.content_hash,
-            "opens_at": manifest.opens_at,
-            "deadline": manifest.deadline,
-            "daily_quota": manifest.daily_quota,
-            "max_upload_mb": manifest.max_upload_mb,
-            "max_selected": manifest.max_selected,
-            "limits": manifest.limits,
-            "scoring": manifest.parts,
-            "metrics": manifest.metrics,
-            "public": manifest.public,
-            "gpu": manifest.gpu,
-        },
-    )
+    catalogue = _catalogue_fields(manifest, root) | {"week": week}
+    assignment = Assignment.objects.select_for_update().filter(slug=manifest.slug).first()
+    if assignment is None:
+        return Assignment.objects.create(
+            slug=manifest.slug, **catalogue, **_schedule_defaults(manifest)
+        )
+    if assignment.bundle_hash and assignment.bundle_hash != manifest.content_hash:
+        # Reports graded by the old bundle stand until a mentor decides to rejudge them.
+        assignment.bundle_update_pending = True
+        assignment.bundle_updated_at = timezone.now()
+    for name, value in catalogue.items():
+        setattr(assignment, name, value)
+    assignment.save()
     return assignment
+
+
+def _catalogue_fields(manifest: BundleManifest, root: Path) -> dict[str, Any]:
+    """What the bundle owns for its whole life: what is graded and how it is described."""
+    return {
+        "title": manifest.title,
+        "kind": manifest.kind,
+        "statement": manifest.statement,
+        "bundle_dir": str(manifest.directory.relative_to(root)),
+        "bundle_hash": manifest.content_hash,
+        "max_upload_mb": manifest.max_upload_mb,
+        "limits": manifest.limits,
+        "scoring": manifest.parts,
+        "metrics": manifest.metrics,
+        "gpu": manifest.gpu,
+    }
+
+
+def _schedule_defaults(manifest: BundleManifest) -> dict[str, Any]:
+    """The bundle's suggestions for how the course runs; mentors own them once created."""
+    return {
+        "opens_at": manifest.opens_at,
+        "deadline": manifest.deadline,
+        "daily_quota": manifest.daily_quota,
+        "max_selected": manifest.max_selected,
+        "public": manifest.public,
+    }
 
 
 def starter_zip(assignment: Assignment) -> bytes:
