@@ -69,3 +69,27 @@ def test_a_changed_bundle_updates_the_catalogue_and_asks_mentors_to_rejudge(  # 
     page = client.get("/dashboard/").content.decode()
     assert f'data-bundle-updated="{SMOKE_SLUG}"' in page
     assert "bundle updated" in page and "rejudge?" in page
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_a_real_restart_on_postgresql_keeps_a_closed_assignment_closed(tmp_path: Path) -> None:
+    """The same start-up command `make run` and compose run, in its own process, on PostgreSQL."""
+    import psycopg
+    from stack import Stack
+
+    stack = Stack(home=tmp_path, services=True)
+    stack.prepare()  # migrate + seed_course + demo users, as a first start does
+    with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as connection:
+        connection.execute(
+            "UPDATE courses_assignment SET deadline = now() - interval '1 hour', "
+            "daily_quota = 2, private_revealed = true WHERE slug = %s",
+            (SMOKE_SLUG,),
+        )
+        stack.manage("seed_course")
+        row = connection.execute(
+            "SELECT deadline < now(), daily_quota, private_revealed, bundle_update_pending "
+            "FROM courses_assignment WHERE slug = %s",
+            (SMOKE_SLUG,),
+        ).fetchone()
+    assert row == (True, 2, True, False)
