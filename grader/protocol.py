@@ -4,11 +4,15 @@ Everything the sandbox sends is parsed here with fixed sizes and caps: a 16-byte
 capped message, fixed tensor descriptors pointing into the part of shared memory the request
 allowed. Nothing is unpickled, imported or executed; a frame that breaks a rule ends the run
 as ``ProtocolViolation`` (the mentee's code tampered with the channel).
+
+The trusted side never maps the shared-memory file (threat 42): the sandbox can truncate it at
+any moment, and touching a mapped page past the end of a shrunk file kills the reader with
+SIGBUS. It reads and writes through its own descriptor with ``pread``/``pwrite`` instead: a
+shrunk file gives a short read, which ends the run as a ``ProtocolViolation``.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 import select
 import socket
@@ -24,6 +28,9 @@ from grader.harness.arena_harness import wire
 from grader.harness.arena_harness.wire import SHM_NAME, SOCKET_NAME
 
 MAX_DIM = 1 << 31
+# A shapes table row (a parameter or state tensor) holds at most this many values: far above
+# any real model, far below where int64 products overflow.
+MAX_TENSOR_VALUES = 1 << 40
 
 
 class ChannelError(Exception):
@@ -101,6 +108,61 @@ def parse_tensor(data: bytes, window: tuple[int, int]) -> TensorRef:
     return TensorRef(dtype, shape, offset, nbytes)
 
 
+def check_shape_table(table: np.ndarray) -> np.ndarray:
+    """A (rows, 9) table of integers: ndim in 0..8, then that many sizes, zeros after.
+
+    Sizes and the values per row are bounded so no later product overflows int64 (an
+    overflowing table could otherwise "match" a short state vector and crash a reshape).
+    """
+    if table.dtype.kind not in "iu" or table.ndim != 2 or table.shape[1] != wire.MAX_NDIM + 1:
+        raise ProtocolViolation("a shapes table must be a (rows, 9) table of integers")
+    table = table.astype(np.int64)
+    ndims, sizes = table[:, 0], table[:, 1:]
+    used = np.arange(wire.MAX_NDIM)[None, :] < ndims[:, None]
+    if (ndims < 0).any() or (ndims > wire.MAX_NDIM).any():
+        raise ProtocolViolation("a shapes table row has a bad number of dimensions")
+    if (sizes < 0).any() or (sizes > MAX_DIM).any() or (sizes[~used] != 0).any():
+        raise ProtocolViolation("a shapes table holds a size out of range")
+    for row in table.tolist():  # Python integers: these products cannot overflow
+        values = 1
+        for size in row[1 : 1 + row[0]]:
+            values *= size
+        if values > MAX_TENSOR_VALUES:
+            raise ProtocolViolation("a shapes table names a tensor of more than 2**40 values")
+    return table
+
+
+class SharedMemory:
+    """The shared-memory file, reached through its descriptor only (never mapped here)."""
+
+    def __init__(self, path: Path, size: int) -> None:
+        flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        self.fd = os.open(path, flags, 0o600)
+        self.size = size
+        os.ftruncate(self.fd, size)
+
+    def write(self, data: memoryview, offset: int) -> None:
+        done = 0
+        while done < len(data):  # pwrite past a shrunk end just grows the file again
+            done += os.pwrite(self.fd, data[done:], offset + done)
+
+    def read_into(self, buffer: memoryview, offset: int) -> None:
+        """Fill ``buffer`` from ``offset``; a file the sandbox shrank is a protocol violation."""
+        if os.fstat(self.fd).st_size < offset + len(buffer):
+            raise ProtocolViolation("the shared-memory file was shrunk by the sandbox")
+        done = 0
+        while done < len(buffer):
+            got = os.preadv(self.fd, [buffer[done:]], offset + done)
+            if got == 0:  # shrunk between the size check and the read
+                raise ProtocolViolation("the shared-memory file was shrunk by the sandbox")
+            done += got
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 class Channel:
     """One harness connection: created before the sandbox starts, closed after it ends."""
 
@@ -110,12 +172,7 @@ class Channel:
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(str(ipc_dir / SOCKET_NAME))
         self.listener.listen(1)
-        fd = os.open(ipc_dir / SHM_NAME, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            os.ftruncate(fd, self.shm_bytes)
-            self.shm = mmap.mmap(fd, self.shm_bytes)
-        finally:
-            os.close(fd)
+        self.shm = SharedMemory(ipc_dir / SHM_NAME, self.shm_bytes)
         self.conn: socket.socket | None = None
         self.seq = 0
 
@@ -145,8 +202,7 @@ class Channel:
             array = array.astype(array.dtype.newbyteorder("<"))
         if offset + array.nbytes > self.shm_bytes:
             raise ValueError(f"{array.nbytes} bytes do not fit shm at offset {offset}")
-        view = np.frombuffer(self.shm, dtype=array.dtype, count=array.size, offset=offset)
-        view[...] = array.reshape(-1)
+        self.shm.write(_bytes_of(array), offset)
         return {
             "dtype": wire.DTYPE_CODES[array.dtype],
             "shape": list(array.shape),
@@ -155,14 +211,25 @@ class Channel:
         }
 
     def read_array(
-        self, ref: TensorRef, expected_shape: tuple[int, ...] | None = None, *, finite: bool = True
+        self,
+        ref: TensorRef,
+        expected_shape: tuple[int, ...] | None = None,
+        *,
+        finite: bool = True,
+        kinds: str = "biuf",
     ) -> np.ndarray:
-        """A private copy of a reply tensor, checked for shape and finiteness."""
+        """A private copy of a reply tensor, checked for shape, dtype class and finiteness.
+
+        ``kinds``: the numpy dtype kinds the caller accepts (``"f"``: floating only); any other
+        is a ``DtypeMismatch``, so boolean logits never reach a metric.
+        """
         if expected_shape is not None and ref.shape != tuple(expected_shape):
             raise ShapeMismatch(ref.shape, tuple(expected_shape))
-        count = ref.nbytes // ref.dtype.itemsize
-        array = np.frombuffer(self.shm, dtype=ref.dtype, count=count, offset=ref.offset)
-        array = array.reshape(ref.shape).copy()
+        if ref.dtype.kind not in kinds:
+            raise DtypeMismatch(ref.dtype, kinds)
+        array = np.empty(ref.shape, dtype=ref.dtype)
+        if ref.nbytes:
+            self.shm.read_into(_bytes_of(array), ref.offset)
         if finite and array.dtype.kind == "f" and not np.isfinite(array).all():
             raise NonFinite(ref.shape)
         return array
@@ -228,10 +295,7 @@ class Channel:
             self.conn.close()
             self.conn = None
         self.listener.close()
-        try:
-            self.shm.close()
-        except BufferError:
-            pass  # a numpy view still exists; the mapping goes with it
+        self.shm.close()
 
 
 class ShapeMismatch(ChannelError):
@@ -240,9 +304,29 @@ class ShapeMismatch(ChannelError):
         self.got, self.want = got, want
 
 
+_KIND_WORDS = {"b": "boolean", "i": "integer", "u": "integer", "f": "floating-point"}
+
+
+class DtypeMismatch(ChannelError):
+    """A result of a dtype class the caller does not accept (bool logits, say)."""
+
+    def __init__(self, got: np.dtype, kinds: str) -> None:
+        wanted = sorted({_KIND_WORDS[k] for k in kinds})
+        super().__init__(
+            f"a {_KIND_WORDS.get(got.kind, got.kind)} result where "
+            f"{' or '.join(wanted)} values are expected"
+        )
+        self.got, self.kinds = got, kinds
+
+
 class NonFinite(ChannelError):
     def __init__(self, shape: tuple[int, ...]) -> None:
         super().__init__(f"an output of shape {list(shape)} holds NaN or infinity")
+
+
+def _bytes_of(array: np.ndarray) -> memoryview:
+    """The bytes of a C-contiguous array, writable when the array is."""
+    return memoryview(array.reshape(-1).view(np.uint8))
 
 
 def _printable(text: str) -> str:

@@ -82,9 +82,17 @@ class Session:
         return self.channel.write_array(array, offset)
 
     def get(
-        self, reply: Reply, index: int, shape: tuple[int, ...] | None = None, *, finite: bool = True
+        self,
+        reply: Reply,
+        index: int,
+        shape: tuple[int, ...] | None = None,
+        *,
+        finite: bool = True,
+        kinds: str = "iuf",
     ) -> np.ndarray:
-        return self.channel.read_array(reply.tensors[index], shape, finite=finite)
+        """A checked copy of a reply tensor; numbers only unless ``kinds`` admits ``"b"``
+        (boolean logits, boxes or states end the stage as a protocol failure)."""
+        return self.channel.read_array(reply.tensors[index], shape, finite=finite, kinds=kinds)
 
 
 @dataclass
