@@ -16,7 +16,7 @@ from grader.harness.arena_harness import wire
 from grader.loadgen import LoadGenerator, LoadgenResult, input_bytes, output_bytes
 from grader.parts.common import PartContext, PartResult, load_npz
 from grader.parts.stage import Session, run_stage
-from grader.protocol import ProtocolViolation, Reply
+from grader.protocol import ProtocolViolation, Reply, check_shape_table
 from grader.scoring import metric_checks
 
 LOAD_TIMEOUT_S = 120.0
@@ -157,18 +157,8 @@ def read_shape_table(session: Session, reply: Reply, index: int = 0) -> np.ndarr
         raise ProtocolViolation("a shapes table is missing")
     ref = reply.tensors[index]
     rows = ref.shape[0] if len(ref.shape) == 2 else 0
-    table = session.get(reply, index, (rows, wire.MAX_NDIM + 1), finite=False).astype(np.int64)
-    ndims = table[:, 0]
-    used = np.arange(wire.MAX_NDIM)[None, :] < ndims[:, None]
-    sizes = table[:, 1:]
-    if (
-        (ndims < 0).any()
-        or (ndims > wire.MAX_NDIM).any()
-        or (sizes < 0).any()
-        or (sizes[~used] != 0).any()
-    ):
-        raise ProtocolViolation("malformed shapes table")
-    return table
+    table = session.get(reply, index, (rows, wire.MAX_NDIM + 1), finite=False, kinds="iu")
+    return check_shape_table(table)  # bounded sizes: no int64 overflow later (threat 42)
 
 
 def score_predictions(
