@@ -12,7 +12,9 @@
   a hash of its code (the syntax tree without comments, formatting or docstrings, so editing a
   comment rebuilds nothing but editing a generator does, version bumped or not);
 - when the recipe reads real data (it reaches ``arena_datasets.real``): the pinned SHA-256 of
-  every raw data file (``arena_datasets/checksums.toml``), which the loaders verify.
+  every raw data file (``arena_datasets/checksums.toml``), which the loaders verify;
+- when the recipe draws through the deployment secret (it reaches ``arena_datasets.secret``):
+  the secret's fingerprint (never the secret), so another deployment's secret gives another folder.
 
 A change in any of these gives a new folder (a rebuild); nothing changed finds the folder built
 before (idempotent: the key costs a few parsed files, never a hash of the data). The build goes
@@ -56,6 +58,8 @@ UNTRACKED_MODULES = frozenset(
 )
 # Reaching one of these means the recipe reads real data: the raw checksums join the key.
 RAW_DATA_MODULES = frozenset({"arena_datasets.real", "arena_datasets.fetch"})
+# Reaching this means the data depend on the deployment secret: its fingerprint joins the key.
+SECRET_MODULE = "arena_datasets.secret"
 
 
 class HiddenDataError(RuntimeError):
@@ -175,7 +179,7 @@ def _declared_versions(module: str, from_source: dict[str, Any]) -> dict[str, An
 
 def _dependencies(recipe_tree: ast.Module) -> tuple[dict[str, dict[str, Any]], bool]:
     """The first-party modules the recipe reaches (versions and code hash), and whether it
-    reads real data."""
+    reads real data (the secret shows as ``arena_datasets.secret`` among the modules)."""
     modules: dict[str, dict[str, Any]] = {}
     raw_data = False
     pending = sorted(_imported_names(recipe_tree, "", False))
@@ -209,7 +213,7 @@ def data_key(bundle_dir: Path) -> dict[str, Any]:
     source = recipe.read_bytes()
     _, _, tree = _parse(recipe)
     modules, raw_data = _dependencies(tree)
-    return {
+    key: dict[str, Any] = {
         "format": KEY_FORMAT,
         "data_version": version,
         "seed": seed,
@@ -217,6 +221,11 @@ def data_key(bundle_dir: Path) -> dict[str, Any]:
         "modules": modules,
         "raw_data": _raw_data_checksums() if raw_data else {},
     }
+    if SECRET_MODULE in modules:
+        from arena_datasets.secret import fingerprint  # creates the secret on first use
+
+        key["secret"] = fingerprint()
+    return key
 
 
 def key_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
@@ -245,6 +254,8 @@ def key_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
                     changes.append(f"{name}.{version} {a} -> {b}")
             if before["code"] != after["code"]:
                 changes.append(f"{name} code changed")
+    if old.get("secret") != new.get("secret"):
+        changes.append("the deployment secret changed")
     old_raw, new_raw = old.get("raw_data", {}), new.get("raw_data", {})
     for source in sorted(set(old_raw) | set(new_raw)):
         if old_raw.get(source) != new_raw.get(source):

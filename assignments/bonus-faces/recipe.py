@@ -7,6 +7,10 @@ every canvas of ``localize``, one LFW face. Only faces and non-faces 70 to 99 ap
 mentees train on crops 0 to 69.
 
 Labels: 1 = a face, 0 = no face (the box of an empty canvas is all zeros and never scored).
+
+LFW and the textures are public, so the canvases' generator seed comes from the deployment
+secret (``arena_datasets.secret``), never the bundle's public seed, and secret pixel noise goes
+on top: the hidden canvases cannot be regenerated from the public code and data.
 """
 
 from __future__ import annotations
@@ -17,16 +21,23 @@ from pathlib import Path
 import numpy as np
 
 from arena_datasets.localization import FACES_SPEC, LocalizationSet, face_canvases
+from arena_datasets.secret import derived_seed, secret_rng
+from arena_datasets.secret_transforms import TransformSpec, secret_transform
 
 HIDDEN_CROPS = slice(70, 100)
 DETECT_TEST = 800
 LOCALIZE_TEST = 400
 PUBLIC = 16
+# Pixel noise only (the boxes stay exact); measured by bench/hidden_secret_fidelity.py.
+CANVAS_NOISE = TransformSpec(rotation_deg=0.0, scale=0.0, shift_px=0.0, elastic_px=0.0,
+                             noise=0.02)
 
 
 def _write(folder: Path, data: LocalizationSet) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    images = (data.images.astype(np.float32) / 255.0)[:, None]
+    images = secret_transform((data.images.astype(np.float32) / 255.0)[:, None],
+                              secret_rng("bonus-faces", folder.name, "noise"), CANVAS_NOISE,
+                              (0.0, 1.0))
     labels = (data.labels == 1).astype(np.int64)
     np.savez_compressed(folder / "public.npz", images=images[:PUBLIC])
     np.savez_compressed(folder / "public_labels.npz", labels=labels[:PUBLIC])
@@ -35,7 +46,10 @@ def _write(folder: Path, data: LocalizationSet) -> None:
 
 
 def build(out: Path, seed: int) -> None:
-    _write(out / "detect", face_canvases(PUBLIC + DETECT_TEST, seed, crops=HIDDEN_CROPS))
+    del seed  # the bundle's public seed decides nothing hidden: the secret does
+    _write(out / "detect", face_canvases(PUBLIC + DETECT_TEST, derived_seed("bonus-faces", "detect"),
+                                         crops=HIDDEN_CROPS))
     every_canvas_a_face = replace(FACES_SPEC, empty_fraction=0.0)
-    _write(out / "localize", face_canvases(PUBLIC + LOCALIZE_TEST, seed + 1,
+    _write(out / "localize", face_canvases(PUBLIC + LOCALIZE_TEST,
+                                           derived_seed("bonus-faces", "localize"),
                                            spec=every_canvas_a_face, crops=HIDDEN_CROPS))

@@ -6,6 +6,9 @@ outputs and gradients come from PyTorch (``torch.softmax``, ``F.cross_entropy``,
 
 ``logreg``: scikit-learn's 8x8 digits split by class into the mentees' training split (shipped as
 ``starter/digits_train.npz``, written by ``write_training_split``) and a hidden 30 % test split.
+The digits are public, so the hidden set is drawn through the deployment secret
+(``arena_datasets.public_derived``): secret order, public/private split and a small transform of
+every digit; ``originals.npz`` keeps the untransformed digits for the memorisation audit.
 """
 
 from __future__ import annotations
@@ -17,17 +20,25 @@ import torch
 import torch.nn.functional as F
 
 from arena_datasets.generators import (
-    public_private_split,
     random_labels,
     random_normal,
     rng_for,
     stratified_split,
 )
+from arena_datasets.public_derived import derive, save_originals
 from arena_datasets.real import sklearn_digits
 from arena_datasets.recipe_tools import FunctionCases, save_model_part
+from arena_datasets.secret_transforms import TransformSpec
 
 HIDDEN_FRACTION = 0.3
 SPLIT_SEED = 20261108  # fixed apart from [data] seed: the shipped training split must not move
+# 8x8 digits are coarse: a pixel is an eighth of the digit, so the transform stays sub-pixel.
+# Measured by bench/hidden_secret_fidelity.py (reference within 2 points of the originals).
+SECRET_SPEC = TransformSpec(rotation_deg=6.0, scale=0.04, shift_px=0.4, elastic_px=0.25,
+                            noise=0.03)
+# The audit flags a model whose accuracy on the originals and on their secret versions differ by
+# more than this (the reference: see bench/results/hidden_secret_fidelity.json).
+MEMORISATION_MAX_GAP = 0.10
 
 SIGMOID_SHAPES = [(5,), (4, 7), (2, 3, 8), (1,), (64,)]
 SOFTMAX_SHAPES = [(4, 10), (1, 3), (8, 5), (2, 3, 7), (16, 100)]
@@ -144,4 +155,7 @@ def build(out: Path, seed: int) -> None:
     )
     _, _, hidden_images, hidden_labels = digits_split()
     images = hidden_images.astype(np.float32)[:, None]  # [N, 1, 8, 8], values 0..16
-    save_model_part(out / "logreg", images, hidden_labels, public_private_split(len(images), seed))
+    derived = derive(images, hidden_labels, "week2-neural-nets/logreg", SECRET_SPEC, (0.0, 16.0))
+    split = derived.split("week2-neural-nets/logreg")
+    save_model_part(out / "logreg", derived.images, derived.labels, split)
+    save_originals(out / "logreg", derived, np.arange(len(derived.labels)), MEMORISATION_MAX_GAP)

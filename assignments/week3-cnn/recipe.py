@@ -5,8 +5,11 @@ outputs come from ``torch.nn.functional`` and autograd (in float64, then cast), 
 reference solution. Kernels are never 1x1 (a flipped kernel must show) and some pooling windows
 overlap (gradients must accumulate).
 
-``cnn``: the 10,000 Fashion-MNIST test images as float32 ``[N, 1, 28, 28]`` in [0, 1], split by
-seed into public and private halves. Mentees train on the 60,000 training images.
+``cnn``: the 10,000 Fashion-MNIST test images as float32 ``[N, 1, 28, 28]`` in [0, 1], drawn
+through the deployment secret (``arena_datasets.public_derived``): secret order, public/private
+halves and a small affine + elastic transform with noise per image, so the published test split
+cannot be looked up. ``originals.npz`` keeps the untransformed images of 1,000 rows for the
+memorisation audit. Mentees train on the 60,000 training images.
 """
 
 from __future__ import annotations
@@ -17,9 +20,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from arena_datasets.generators import public_private_split, random_normal, rng_for
+from arena_datasets.generators import random_normal, rng_for
+from arena_datasets.public_derived import derive, save_originals
 from arena_datasets.real import fashion_mnist
 from arena_datasets.recipe_tools import FunctionCases, save_model_part
+from arena_datasets.secret_transforms import TransformSpec
+
+# Measured by bench/hidden_secret_fidelity.py: the reference stays within 2 points.
+SECRET_SPEC = TransformSpec(rotation_deg=8.0, scale=0.06, shift_px=1.0, elastic_px=0.5,
+                            noise=0.03)
+MEMORISATION_MAX_GAP = 0.10  # see bench/results/hidden_secret_fidelity.json
 
 # (N, C_in, H, W, C_out, kernel_h, kernel_w, stride, padding, dilation)
 CONV_CASES = [
@@ -94,4 +104,7 @@ def build(out: Path, seed: int) -> None:
         out / "functions", public=function_cases(seed, public=True)
     )
     images, labels = test_images()
-    save_model_part(out / "cnn", images, labels, public_private_split(len(images), seed))
+    derived = derive(images, labels, "week3-cnn/cnn", SECRET_SPEC, (0.0, 1.0))
+    split = derived.split("week3-cnn/cnn")
+    save_model_part(out / "cnn", derived.images, derived.labels, split)
+    save_originals(out / "cnn", derived, np.concatenate(split)[::10], MEMORISATION_MAX_GAP)

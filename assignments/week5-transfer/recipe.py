@@ -5,6 +5,11 @@
 - ``localize`` and ``boxes``: Fashion-MNIST *test* items on 64x64 canvases
   (``arena_datasets.localization.FASHION_SPEC``); mentees train on *train* items with any seed,
   so neither the objects nor the canvases of the hidden set are ever seen in training.
+
+MNIST and Fashion-MNIST are public, so everything hidden is drawn through the deployment secret
+(``arena_datasets.secret``): which digits, their order and a small transform of each (the
+untransformed ones go to ``digits/originals.npz`` for the memorisation audit), and the canvases'
+generator seed with pixel noise on top (a canvas has no public original to look up).
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import numpy as np
 
 from arena_datasets import real
 from arena_datasets.localization import LocalizationSet, fashion_canvases
+from arena_datasets.public_derived import derive, save_originals
+from arena_datasets.secret import derived_seed, secret_rng
+from arena_datasets.secret_transforms import TransformSpec, secret_transform
 
 SHOTS_PER_CLASS = 10
 TRAIN_SEED = 20261201          # fixed forever: the starter's train_digits.npz is drawn with it
@@ -22,6 +30,12 @@ DIGITS_TEST = 1000
 LOCALIZE_TEST = 1000
 BOXES_TEST = 300
 PUBLIC = 16
+# Measured by bench/hidden_secret_fidelity.py: the reference stays within 2 points.
+DIGITS_SPEC = TransformSpec(rotation_deg=8.0, scale=0.06, shift_px=1.0, elastic_px=0.5,
+                            noise=0.03)
+CANVAS_NOISE = TransformSpec(rotation_deg=0.0, scale=0.0, shift_px=0.0, elastic_px=0.0,
+                             noise=0.02)  # no geometry: the boxes stay exact
+MEMORISATION_MAX_GAP = 0.10  # see bench/results/hidden_secret_fidelity.json
 
 
 def training_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,28 +54,40 @@ def _as_input(images: np.ndarray) -> np.ndarray:
 
 def _write(folder: Path, images: np.ndarray, labels: np.ndarray, public: int,
            boxes: np.ndarray | None = None) -> None:
-    """Public sanity examples first, then the hidden test; boxes go with the labels."""
+    """Public sanity examples first, then the hidden test (float32 in [0, 1]); boxes go with the
+    labels."""
     folder.mkdir(parents=True, exist_ok=True)
     extra = {} if boxes is None else {"boxes": boxes[public:]}
-    np.savez_compressed(folder / "public.npz", images=_as_input(images[:public]))
+    np.savez_compressed(folder / "public.npz", images=images[:public])
     np.savez_compressed(folder / "public_labels.npz", labels=labels[:public])
-    np.savez_compressed(folder / "inputs.npz", images=_as_input(images[public:]))
+    np.savez_compressed(folder / "inputs.npz", images=images[public:])
     np.savez_compressed(folder / "labels.npz", labels=labels[public:], **extra)
 
 
-def build_digits(out: Path, seed: int) -> None:
+def build_digits(out: Path) -> None:
     images, labels = real.mnist_digits()
     _, _, taken = training_digits()
     pool = np.setdiff1d(np.arange(len(labels)), taken)
-    chosen = np.random.default_rng(seed).choice(pool, PUBLIC + DIGITS_TEST, replace=False)
-    _write(out / "digits", images[chosen], labels[chosen], PUBLIC)
+    derived = derive(_as_input(images[pool]), labels[pool], "week5-transfer/digits", DIGITS_SPEC,
+                     (0.0, 1.0), count=PUBLIC + DIGITS_TEST)
+    _write(out / "digits", derived.images, derived.labels, PUBLIC)
+    # Rows of inputs.npz start after the public examples.
+    derived.originals, derived.source_index = (derived.originals[PUBLIC:],
+                                               derived.source_index[PUBLIC:])
+    save_originals(out / "digits", derived, np.arange(DIGITS_TEST), MEMORISATION_MAX_GAP)
 
 
 def _canvases(out: Path, part: str, data: LocalizationSet) -> None:
-    _write(out / part, data.images, data.labels, PUBLIC, boxes=data.boxes)
+    noisy = secret_transform(_as_input(data.images), secret_rng("week5-transfer", part, "noise"),
+                             CANVAS_NOISE, (0.0, 1.0))
+    _write(out / part, noisy, data.labels, PUBLIC, boxes=data.boxes)
 
 
 def build(out: Path, seed: int) -> None:
-    build_digits(out, seed)
-    _canvases(out, "localize", fashion_canvases("test", PUBLIC + LOCALIZE_TEST, seed + 1))
-    _canvases(out, "boxes", fashion_canvases("test", PUBLIC + BOXES_TEST, seed + 2))
+    build_digits(out)
+    # The bundle's public seed no longer decides a hidden canvas: the secret does.
+    del seed
+    _canvases(out, "localize", fashion_canvases("test", PUBLIC + LOCALIZE_TEST,
+                                                derived_seed("week5-transfer", "localize")))
+    _canvases(out, "boxes", fashion_canvases("test", PUBLIC + BOXES_TEST,
+                                             derived_seed("week5-transfer", "boxes")))
