@@ -4,11 +4,14 @@ A run is described as data (`SandboxSpec`: argv, mounts, limits merged over defa
 torn down by the context manager `Sandbox.open`. Fixed paths inside every sandbox:
 
 - `/arena/harness`, `/arena/submission`, `/arena/inputs`: read-only mounts given by the caller;
-- `/arena/ipc`: bound as given, with its host permissions (the caller makes the socket and the
-  shared-memory file usable by the sandbox user, see `grant_sandbox_access`);
+- `/arena/ipc` (any writable mount): a tiny size-capped tmpfs into which the entries that exist
+  in the source when the run starts (the socket, the shared-memory file) are bound one by one:
+  the sandbox cannot create files there, only use those (the caller makes them usable by the
+  sandbox user, see `grant_sandbox_access`);
 - `/scratch`: a size-capped tmpfs, the only writable place (`HOME` and `TMPDIR`);
 - `/dev/shm`: private and size-capped.
-The Python runtime is visible read-only at its host path; `argv[0] == "{python}"` names it.
+The Python runtime is visible read-only at its host path, reduced to the interpreter, its
+stdlib and the allow-listed packages (`runtime.py`); `argv[0] == "{python}"` names it.
 """
 
 from __future__ import annotations
@@ -84,6 +87,9 @@ class SandboxSpec:
     # PYTHONDONTWRITEBYTECODE, PYTHONPATH=/arena/harness, thread counts).
     env: Mapping[str, str] = field(default_factory=dict)
     workdir: str = "/scratch"
+    # Optional Python distributions on top of the base runtime (`runtime.OPTIONAL_DISTRIBUTIONS`,
+    # e.g. "torchvision"); everything else of the host's packages stays invisible.
+    packages: Sequence[str] = ()
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The bubblewrap backend: namespaces from bubblewrap, limits from a cgroup and rlimits.
 
 The sandbox's root is an empty read-only tmpfs holding only: the system directories and the
-Python runtime (read-only, at their host paths), generated /etc/passwd and /etc/group, a few
+Python runtime (read-only, at their host paths, reduced by `runtime.py` to the interpreter,
+its stdlib and the allowed packages: no dataset, no foreign site-packages), generated /etc/passwd and /etc/group, a few
 harmless /etc files, a fresh /proc and /dev, size-capped tmpfs on /scratch and /dev/shm, and
 the caller's mounts. No network, no new user namespaces, an empty environment plus an
 allow-list, all capabilities dropped, a seccomp deny-list (`seccomp.py`), running as the
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from grader.errors import GraderError, SandboxUnavailable
-from grader.sandbox.base import PYTHON_PLACEHOLDER, Sandbox, SandboxProcess, SandboxSpec
+from grader.sandbox.base import PYTHON_PLACEHOLDER, Mount, Sandbox, SandboxProcess, SandboxSpec
 from grader.sandbox.cgroups import RunCgroup, cgroup_problem, create_run_cgroup
 from grader.sandbox.environment import (
     ETC_FILES,
@@ -37,10 +38,14 @@ from grader.sandbox.environment import (
 from grader.sandbox.local_process import LocalProcess, feed_stdin
 from grader.sandbox.privileges import ChildSetup, make_preexec, rlimits_for
 from grader.sandbox.run_files import RunFiles, sweep_stale_run_dirs
+from grader.sandbox.runtime import RuntimeLayout, runtime_layout
 from grader.sandbox.seccomp import compile_filter
 
 __all__ = ["BwrapSandbox", "build_bwrap_argv", "gpu_device_nodes"]
 
+# The size cap of the empty read-only directories (masks, the IPC directory): bubblewrap's own
+# mount points are all that is ever created in them.
+MASK_TMPFS_BYTES = 64 * 1024
 _NVIDIA_SHARED_NODES = ("nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset")
 
 
@@ -105,6 +110,8 @@ def build_bwrap_argv(
     argv += _system_dir_args()
     for path in runtime:
         argv += ["--ro-bind", sources.get(path, path), path]
+    layout = runtime_layout(tuple(spec.packages), tuple(runtime))
+    argv += _layout_args(layout, sources)
     argv += ["--ro-bind", str(etc_dir / "passwd"), "/etc/passwd"]
     argv += ["--ro-bind", str(etc_dir / "group"), "/etc/group"]
     for path in ETC_FILES:
@@ -116,10 +123,17 @@ def build_bwrap_argv(
         argv += ["--symlink", "/scratch", "/tmp"]
     for node in gpu_nodes:
         argv += ["--dev-bind", node, node]
+    sealed: list[str] = list(layout.masks)
     for mount in spec.mounts:
         validate_target(mount.target)
         source = sources.get(str(mount.source), str(mount.source))
-        argv += ["--bind" if mount.writable else "--ro-bind", source, mount.target]
+        if mount.writable:
+            argv += _writable_mount_args(mount, source)
+            sealed.append(mount.target)
+        else:
+            argv += ["--ro-bind", source, mount.target]
+    for path in sealed:  # after the binds inside them: their mount points had to be made first
+        argv += ["--remount-ro", path]
     argv += ["--remount-ro", "/", "--chdir", spec.workdir]
     if seccomp_fd is not None:
         argv += ["--seccomp", str(seccomp_fd)]
@@ -129,6 +143,35 @@ def build_bwrap_argv(
     if command and command[0] == PYTHON_PLACEHOLDER:
         command[0] = python
     return argv + ["--"] + command
+
+
+def _staged_source(path: str, sources: dict[str, str]) -> str:
+    """Where to bind `path` from: its own staging point, or one of a staged ancestor's."""
+    if path in sources:
+        return sources[path]
+    for host, staged in sources.items():
+        if path.startswith(host.rstrip("/") + "/"):
+            return staged + path[len(host.rstrip("/")) :]
+    return path
+
+
+def _layout_args(layout: RuntimeLayout, sources: dict[str, str]) -> list[str]:
+    """Empty directories over data and foreign packages, then the allowed packages' files."""
+    args: list[str] = []
+    for path in layout.masks:
+        args += ["--perms", "0555", "--size", str(MASK_TMPFS_BYTES), "--tmpfs", path]
+    for path in layout.binds:
+        args += ["--ro-bind", _staged_source(path, sources), path]
+    return args
+
+
+def _writable_mount_args(mount: Mount, source: str) -> list[str]:
+    """A writable mount is a tiny capped tmpfs with the source's entries bound in one by one
+    (the IPC socket and shared-memory file): nothing new can be written to the host through it."""
+    args = ["--perms", "0555", "--size", str(MASK_TMPFS_BYTES), "--tmpfs", mount.target]
+    for name in sorted(os.listdir(mount.source)):
+        args += ["--bind", os.path.join(source, name), f"{mount.target}/{name}"]
+    return args
 
 
 def _reachable_by_others(path: str) -> bool:

@@ -29,6 +29,7 @@ from grader.sandbox.environment import (
     runtime_paths,
     validate_target,
 )
+from grader.sandbox.runtime import runtime_layout
 
 __all__ = ["DEFAULT_IMAGE", "RunnerImage", "container_settings", "runner_image_name"]
 
@@ -65,11 +66,49 @@ class RunnerImage:
         return cls(name=name, host_runtime=runtime == "host", python=python, user=user)
 
 
-def _runtime_mounts() -> list[DockerMount]:
+# Empty directories (masks, the IPC directory): root-owned 0555, so the non-root, capability-less
+# container user can create nothing in them; the engine makes its mount points as root.
+_EMPTY_DIR_BYTES = 64 * 1024
+
+
+def _empty_dir(target: str) -> DockerMount:
+    return DockerMount(
+        target=target, source=None, type="tmpfs", tmpfs_size=_EMPTY_DIR_BYTES, tmpfs_mode=0o555
+    )
+
+
+def _runtime_mounts(packages: tuple[str, ...]) -> list[DockerMount]:
+    """The host runtime as `runtime.py` lays it out; the engine orders mounts by depth, so
+    masks land over the system binds and the allowed packages' files inside the masks."""
     paths = [d for d in SYSTEM_DIRS if os.path.isdir(d) and not os.path.islink(d)]
     paths += runtime_paths()
     paths += [f for f in ETC_FILES if os.path.isfile(f)]
-    return [DockerMount(target=p, source=p, type="bind", read_only=True) for p in paths]
+    layout = runtime_layout(packages, tuple(runtime_paths()))
+    mounts = [DockerMount(target=p, source=p, type="bind", read_only=True) for p in paths]
+    mounts += [_empty_dir(p) for p in layout.masks]
+    mounts += [DockerMount(target=p, source=p, type="bind", read_only=True) for p in layout.binds]
+    return mounts
+
+
+def _spec_mounts(spec: SandboxSpec) -> list[DockerMount]:
+    """The caller's mounts; a writable one is an empty capped directory with the source's
+    entries (the IPC socket and shared-memory file) bound in: nothing new reaches the host."""
+    mounts: list[DockerMount] = []
+    for mount in spec.mounts:
+        validate_target(mount.target)
+        if not mount.writable:
+            mounts.append(
+                DockerMount(
+                    target=mount.target, source=str(mount.source), type="bind", read_only=True
+                )
+            )
+            continue
+        mounts.append(_empty_dir(mount.target))
+        for name in sorted(os.listdir(mount.source)):
+            source = os.path.join(mount.source, name)
+            target = f"{mount.target}/{name}"
+            mounts.append(DockerMount(target=target, source=source, type="bind", read_only=False))
+    return mounts
 
 
 def _device_requests(gpus: str) -> list[DeviceRequest]:
@@ -90,17 +129,8 @@ def container_settings(spec: SandboxSpec, image: RunnerImage, *, stdin: bool) ->
     """Keyword arguments for `docker.APIClient.create_container` + `create_host_config`."""
     limits = spec.limits
     mib = 1024 * 1024
-    mounts = _runtime_mounts() if image.host_runtime else []
-    for mount in spec.mounts:
-        validate_target(mount.target)
-        mounts.append(
-            DockerMount(
-                target=mount.target,
-                source=str(mount.source),
-                type="bind",
-                read_only=not mount.writable,
-            )
-        )
+    mounts = _runtime_mounts(tuple(spec.packages)) if image.host_runtime else []
+    mounts += _spec_mounts(spec)
     command = list(spec.argv)
     if command and command[0] == PYTHON_PLACEHOLDER:
         command[0] = image.python
