@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import GraderError
+from grader.sandbox.runtime import OPTIONAL_DISTRIBUTIONS
 
 PART_KINDS = ("functions", "model", "train", "architecture")
 SCORING_METRICS = ("accuracy", "top5_accuracy", "loc_accuracy", "mean_iou")
@@ -196,6 +197,9 @@ class Bundle:
     opens_at: str | None = None
     deadline: str | None = None
     pretrained: tuple[Pretrained, ...] = ()
+    # Optional packages the sandbox sees on top of torch/numpy (``runtime_packages``); default
+    # none: ``import torchvision`` fails in a bundle that does not ask for it.
+    runtime_packages: tuple[str, ...] = ()
 
     @property
     def max_points(self) -> float:
@@ -300,6 +304,7 @@ class _Reader:
             opens_at=self.get(raw, "opens_at", str, "top level", None),
             deadline=self.get(raw, "deadline", str, "top level", None),
             pretrained=self.pretrained(raw),
+            runtime_packages=self.runtime_packages(raw),
         )
         self.validate_totals(bundle)
         self.validate_pretrained(bundle)
@@ -312,6 +317,16 @@ class _Reader:
             raise self.fail("[submission] entry", f"{bundle.entry!r} must be a top-level .py file")
         if abs(bundle.max_points - 100.0) > 1e-6:
             raise self.fail("points", f"the parts' points sum to {bundle.max_points:g}, not 100")
+
+    def runtime_packages(self, raw: dict) -> tuple[str, ...]:
+        """``runtime_packages = ["torchvision"]``: names from the sandbox's optional list."""
+        items = self.get(raw, "runtime_packages", list, "top level", [])
+        for item in items:
+            if not isinstance(item, str) or item not in OPTIONAL_DISTRIBUTIONS:
+                raise self.fail(
+                    "runtime_packages", f"{item!r} is not one of {sorted(OPTIONAL_DISTRIBUTIONS)}"
+                )
+        return tuple(dict.fromkeys(items))
 
     # -- pretrained backbones -------------------------------------------------------------
     def pretrained(self, raw: dict) -> tuple[Pretrained, ...]:

@@ -34,6 +34,7 @@ class PartContext:
             sandbox=self.sandbox,
             gpus=self.gpus,
             pretrained=self.bundle.pretrained,
+            packages=self.bundle.runtime_packages,
             **kwargs,
         )  # type: ignore[arg-type]
 

@@ -46,6 +46,8 @@ class StageConfig:
     threads: int = 0
     # The bundle's pretrained backbones: verified, then mounted read-only at /arena/pretrained.
     pretrained: tuple[Pretrained, ...] = ()
+    # Optional packages the sandbox sees (the bundle's runtime_packages, e.g. torchvision).
+    packages: tuple[str, ...] = ()
 
     @property
     def hidden(self) -> bool:
@@ -193,7 +195,9 @@ def _spec(config: StageConfig, ipc_dir: Path, pretrained_dir: Path | None = None
     ]
     if config.threads:
         argv += ["--threads", str(config.threads)]
-    return SandboxSpec(argv=argv, mounts=mounts, limits=config.limits, gpus=config.gpus)
+    return SandboxSpec(
+        argv=argv, mounts=mounts, limits=config.limits, gpus=config.gpus, packages=config.packages
+    )
 
 
 def _finish(proc: Any) -> RunResult:
