@@ -51,6 +51,8 @@ class Check:
     arg_type: str = "torch"
     kwargs: dict[str, Any] = field(default_factory=dict)
     reference: str = ""  # architecture kind: the reference_models name (default: function)
+    # functions kind: how a result's dtype must match the expected one (class | exact | numeric).
+    dtype: str = "class"
 
 
 @dataclass(frozen=True)
@@ -472,7 +474,10 @@ class _Reader:
             arg_type=self.get(raw, "arg_type", str, where, "torch"),
             kwargs=self.get(raw, "kwargs", dict, where, {}),
             reference=self.get(raw, "reference", str, where, ""),
+            dtype=self.get(raw, "dtype", str, where, "class"),
         )
+        if check.dtype not in ("class", "exact", "numeric"):
+            raise self.fail(where, f"dtype {check.dtype!r} must be 'class', 'exact' or 'numeric'")
         if check.points < 0:
             raise self.fail(where, "points must not be negative")
         if check.arg_type not in ("torch", "numpy"):
