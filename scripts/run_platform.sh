@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Starts Deep Dive Arena on one machine: the web server and one grading worker, on the embedded
-# defaults (SQLite, a filesystem broker under var/). `make run` calls it with ARENA_DEMO=1.
-# Ctrl-C stops both.
+# Starts Deep Dive Arena on one machine: the web server, one grading worker and the outbox
+# dispatcher, on the embedded defaults (SQLite, a filesystem broker under var/).
+# `make run` calls it with ARENA_DEMO=1.
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -77,9 +78,11 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-# One worker for both queues; -B runs the sweep that re-queues work a dead worker left behind.
-"$PY" -m celery -A arena_site worker -B -Q cpu,gpu --concurrency 1 --loglevel INFO \
-  -s "$ARENA_HOME/run/celerybeat-schedule" &
+# One worker for both queues. The dispatcher beside it sends uploads the broker has not
+# accepted and re-queues work a dead worker left behind, on its own schedule (not a queued task).
+"$PY" -m celery -A arena_site worker -Q cpu,gpu --concurrency 1 --loglevel INFO &
+pids+=($!)
+manage run_dispatcher &
 pids+=($!)
 "$PY" -m gunicorn arena_site.wsgi --chdir platform --bind "127.0.0.1:$PORT" \
   --workers 2 --threads 4 --access-logfile - &
@@ -99,5 +102,5 @@ fi
 echo "  Press Ctrl-C to stop."
 echo
 
-# Stop everything as soon as either process ends.
+# Stop everything as soon as any process ends.
 wait -n

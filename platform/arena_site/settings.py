@@ -167,6 +167,9 @@ ARENA_GRADING_MAX_ATTEMPTS = env_int("ARENA_GRADING_MAX_ATTEMPTS", 3, minimum=1)
 ARENA_RETRY_BACKOFF = env_int("ARENA_RETRY_BACKOFF", 30, minimum=0)
 # A queued row older than this is sent again (its message may have been lost with a broker).
 ARENA_BROKER_RESEND_AFTER = env_int("ARENA_BROKER_RESEND_AFTER", 900, minimum=5)
+# How often the outbox dispatcher (manage.py run_dispatcher) sends what the broker has not
+# accepted and re-queues the runs of lost workers.
+ARENA_DISPATCH_INTERVAL = env_int("ARENA_DISPATCH_INTERVAL", 2, minimum=1)
 ARENA_MAX_UPLOAD_MB = env_int("ARENA_MAX_UPLOAD_MB", 50, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -204,14 +207,12 @@ CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_CREATE_MISSING_QUEUES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE = {
-    # Re-queues submissions whose worker died mid-run (no heartbeat within the lease).
-    "recover-stalled-submissions": {
-        "task": "submissions.tasks.recover_stalled",
-        "schedule": float(max(2, ARENA_GRADING_LEASE // 2)),
-        "options": {"queue": "cpu", "expires": float(ARENA_GRADING_LEASE)},
-    },
-}
+# Recovery is not a beat task: it would wait in the queues behind gradings. The dispatcher
+# process (submissions.dispatcher) does it on its own schedule.
+CELERY_BEAT_SCHEDULE: dict[str, object] = {}
+# A broker outage is waited out, however long; a request never waits long on it (see queue.py).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CONNECTION_TIMEOUT = 2.0
 
 LOGGING = {
     "version": 1,

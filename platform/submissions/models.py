@@ -43,6 +43,10 @@ class SubmissionQuerySet(models.QuerySet["Submission"]):
             status__in=[Status.REJECTED, Status.ERROR]
         )
 
+    def undispatched(self) -> SubmissionQuerySet:
+        """Queued rows the broker has not accepted a message for (the outbox)."""
+        return self.filter(status=Status.QUEUED, dispatched_at__isnull=True)
+
     def stalled(self) -> SubmissionQuerySet:
         """Running rows whose worker stopped sending heartbeats (killed, machine lost)."""
         cutoff = timezone.now() - timedelta(seconds=settings.ARENA_GRADING_LEASE)
@@ -68,6 +72,8 @@ class Submission(models.Model):
     infra_failures = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When the broker accepted the grading message; empty: still in the outbox (see queue.py).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,7 @@ Every write after the claim is fenced by the claim token, so an attempt that was
 
 from __future__ import annotations
 
+import errno
 import logging
 import uuid
 from datetime import timedelta
@@ -13,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from leaderboards.services import update_entry
@@ -22,6 +23,7 @@ from submissions.grading import GraderRun, run_grader
 from submissions.models import Status, Submission
 from submissions.queue import send_grading
 from submissions.reports import MalformedReport, infrastructure_report, parse_report
+from submissions.storage import StoredUploadCorrupt
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +74,30 @@ def grade(submission_id: int) -> str | None:
             submission, Status.ERROR, infrastructure_report("worker_lost", message), None
         )
     log.info("grading submission %s (attempt %s)", submission.pk, submission.attempt)
-    run = run_grader(submission, keep_alive=lambda: heartbeat(submission))
+    try:
+        run = run_grader(submission, keep_alive=lambda: heartbeat(submission))
+    except DatabaseError:
+        raise  # nothing can be recorded now; the task retries once the database answers
+    except StoredUploadCorrupt as exc:
+        # The stored bytes are not the mentee's upload: grading again cannot help.
+        return _finish(submission, Status.ERROR, infrastructure_report("storage", str(exc)), None)
+    except Exception as exc:
+        # A worker-side failure (full disk, unreadable bundle) ends the attempt now, with its
+        # cause, instead of leaving the row running until its lease expires.
+        log.exception("submission %s: the worker failed", submission.pk)
+        return _infrastructure_failure(
+            submission, infrastructure_report("worker", worker_failure_message(exc))
+        )
     if run.lease_lost:
         log.warning("submission %s was re-claimed while this worker graded it", submission.pk)
         return None
     return record(submission, run)
+
+
+def worker_failure_message(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return f"the worker's disk is full ({exc.filename or 'its work folder'}); retried later"
+    return f"the worker failed while grading: {type(exc).__name__}: {exc}"
 
 
 def record(submission: Submission, run: GraderRun) -> str | None:
@@ -138,6 +159,7 @@ def _infrastructure_failure(submission: Submission, report: dict[str, Any]) -> s
         ).update(
             status=Status.QUEUED,
             claim_token="",
+            dispatched_at=None,
             infra_failures=failures,
             enqueued_at=timezone.now() + timedelta(seconds=delay),
             error_kind=error.get("kind", ""),
@@ -156,31 +178,48 @@ def _infrastructure_failure(submission: Submission, report: dict[str, Any]) -> s
     return Status.QUEUED if written else None
 
 
+def requeue_stalled() -> list[int]:
+    """Running rows whose worker stopped its heartbeat go back to the outbox (queued, not
+    dispatched). Clearing the claim token fences the lost worker should it wake up."""
+    requeued = []
+    for submission_id in Submission.objects.stalled().values_list("pk", flat=True):
+        if (
+            Submission.objects.stalled()
+            .filter(pk=submission_id)
+            .update(
+                status=Status.QUEUED,
+                claim_token="",
+                dispatched_at=None,
+                enqueued_at=timezone.now(),
+            )
+        ):
+            requeued.append(submission_id)
+    if requeued:
+        log.warning("re-queued submissions whose worker was lost: %s", requeued)
+    return requeued
+
+
 def recover_stalled(resend_all_queued: bool = False) -> list[int]:
-    """Puts back on the queue what a dead worker left: running rows without heartbeat, and
-    queued rows whose message may have been lost (all of them when a worker starts)."""
+    """Puts back on the queue what a dead worker left: running rows without heartbeat, rows
+    still in the outbox, and queued rows whose message may have been lost with a broker (all
+    of them when a worker starts). Sending twice is harmless: a row is claimed once."""
     now = timezone.now()
-    resend = [
-        (s.pk, s.assignment.queue, 0)
-        for s in Submission.objects.stalled().select_related("assignment")
-    ]
+    requeue_stalled()
     waiting = Submission.objects.filter(status=Status.QUEUED).select_related("assignment")
     if not resend_all_queued:
         cutoff = now - timedelta(seconds=settings.ARENA_BROKER_RESEND_AFTER)
-        waiting = waiting.filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff))
+        waiting = waiting.filter(
+            Q(dispatched_at__isnull=True) | Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=cutoff)
+        )
+    resend = []
     for submission in waiting:
         due = submission.enqueued_at or now
         # Touching enqueued_at spaces out resends of a row that simply waits in a long queue.
         if Submission.objects.filter(pk=submission.pk, status=Status.QUEUED).update(
             enqueued_at=max(now, due)
         ):
-            resend.append(
-                (
-                    submission.pk,
-                    submission.assignment.queue,
-                    max(0, int((due - now).total_seconds())),
-                )
-            )
+            countdown = max(0, int((due - now).total_seconds()))
+            resend.append((submission.pk, submission.assignment.queue, countdown))
     for submission_id, queue, countdown in resend:
         transaction.on_commit(partial(send_grading, submission_id, queue, countdown))
     return [submission_id for submission_id, _, _ in resend]

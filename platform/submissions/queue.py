@@ -1,10 +1,23 @@
-"""Enqueueing: only the id, only after the transaction commits, on the assignment's queue."""
+"""Enqueueing: only the id, only after the transaction commits, on the assignment's queue.
+
+The database row is the outbox: a queued row whose ``dispatched_at`` is empty has not been
+accepted by the broker yet. Sending never fails the caller (an upload that is stored answers
+201 even with the broker down); the dispatcher (``submissions.dispatcher``) sends what is left.
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import logging
 
-from submissions.models import Submission
+from django.db import transaction
+from django.utils import timezone
+
+from submissions.models import Status, Submission
+
+log = logging.getLogger(__name__)
+
+# One quick try: the dispatcher retries every few seconds, so a request never waits on a broker.
+_PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
 def enqueue_grading(submission: Submission, countdown: int = 0) -> None:
@@ -13,7 +26,23 @@ def enqueue_grading(submission: Submission, countdown: int = 0) -> None:
     transaction.on_commit(lambda: send_grading(submission_id, queue, countdown))
 
 
-def send_grading(submission_id: int, queue: str, countdown: int = 0) -> None:
+def send_grading(submission_id: int, queue: str, countdown: int = 0) -> bool:
+    """Publishes the id; on success marks the row dispatched. False: the broker refused it
+    (down, unreachable) and the row waits in the outbox for the dispatcher."""
     from submissions.tasks import grade_submission
 
-    grade_submission.apply_async(args=[submission_id], queue=queue, countdown=countdown or None)
+    try:
+        grade_submission.apply_async(
+            args=[submission_id],
+            queue=queue,
+            countdown=countdown or None,
+            retry=True,
+            retry_policy=_PUBLISH_RETRY,
+        )
+    except Exception as exc:  # noqa: BLE001 - every broker failure means the same: try later
+        log.warning("submission %s stays in the outbox: broker refused it (%s)", submission_id, exc)
+        return False
+    Submission.objects.filter(
+        pk=submission_id, status=Status.QUEUED, dispatched_at__isnull=True
+    ).update(dispatched_at=timezone.now())
+    return True

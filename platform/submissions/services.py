@@ -90,6 +90,7 @@ def rejudge(submission: Submission) -> bool:
         changed = Submission.objects.filter(pk=submission.pk, status__in=_REJUDGEABLE).update(
             status=Status.QUEUED,
             claim_token="",
+            dispatched_at=None,
             attempt=0,
             infra_failures=0,
             enqueued_at=timezone.now(),
@@ -107,21 +108,8 @@ _REJUDGEABLE = [Status.SCORED, Status.FAILED, Status.ERROR, Status.REJECTED]
 
 
 def set_selected(submission: Submission, selected: bool) -> None:
-    """Marks a scored submission for the private leaderboard, up to the assignment's limit."""
-    from leaderboards.services import update_entry
+    """Marks a scored submission for the private leaderboard (``leaderboards.selection``: the
+    limit is checked under row locks and the pick is final at the deadline)."""
+    from leaderboards.selection import set_selected as select
 
-    if selected and submission.status != Status.SCORED:
-        raise SubmissionRefused("Only a scored submission can be selected.")
-    with transaction.atomic():
-        if selected:
-            others = Submission.objects.filter(
-                owner=submission.owner_id, assignment=submission.assignment_id, selected=True
-            ).exclude(pk=submission.pk)
-            limit = submission.assignment.max_selected
-            if others.count() >= limit:
-                raise SubmissionRefused(
-                    f"You may select at most {limit} submissions; unselect one first."
-                )
-        submission.selected = selected
-        submission.save(update_fields=["selected"])
-        update_entry(submission.assignment, submission.owner)
+    select(submission, selected)

@@ -21,7 +21,8 @@ import requests
 REPO = Path(__file__).resolve().parents[2]
 BUNDLES = Path(__file__).resolve().parent / "bundles"
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
-POSTGRES_E2E_DB = "arena_e2e"
+# One per test process: two runs at once never drop each other's database.
+POSTGRES_E2E_DB = f"arena_e2e_{os.getpid()}"
 REDIS_URL = "redis://127.0.0.1:6379/15"
 FINAL = {"scored", "failed", "error", "rejected"}
 
@@ -41,6 +42,13 @@ def fresh_postgres_database() -> str:
     return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_E2E_DB}"
 
 
+def drop_postgres_database() -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {POSTGRES_E2E_DB} WITH (FORCE)")
+
+
 def empty_redis() -> str:
     import redis
 
@@ -55,8 +63,10 @@ class Stack:
     sandbox: str = "bwrap"
     lease_s: int = 4
     port: int = field(default_factory=free_port)
+    broker_url: str | None = None  # services: a Redis of the test's own instead of the shared one
     env: dict[str, str] = field(default_factory=dict)
     web: subprocess.Popen[bytes] | None = None
+    dispatcher: subprocess.Popen[bytes] | None = None
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -82,7 +92,7 @@ class Stack:
         }
         if self.services:
             self.env["DATABASE_URL"] = fresh_postgres_database()
-            self.env["ARENA_BROKER_URL"] = empty_redis()
+            self.env["ARENA_BROKER_URL"] = self.broker_url or empty_redis()
         for command in (["migrate", "-v", "0"], ["seed_course"], ["create_demo_users"]):
             self.manage(*command)
 
@@ -155,16 +165,22 @@ class Stack:
         self.workers.append(worker)
         return worker
 
+    def start_dispatcher(self) -> None:
+        """The outbox dispatcher `make run` starts beside the worker (sends, re-queues)."""
+        self.dispatcher = self._spawn(
+            "dispatcher", [sys.executable, str(REPO / "platform" / "manage.py"), "run_dispatcher"]
+        )
+
     def kill_worker(self, worker: subprocess.Popen[bytes]) -> None:
         """SIGKILL to the worker and everything it started, as when a machine is lost."""
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=30)
 
     def stop(self) -> None:
-        for process in [*self.workers, self.web]:
+        for process in [*self.workers, self.web, self.dispatcher]:
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in [*self.workers, self.web]:
+        for process in [*self.workers, self.web, self.dispatcher]:
             if process is not None:
                 try:
                     process.wait(timeout=20)
@@ -200,12 +216,15 @@ def running_stack(home: Path, services: bool, **options: Any) -> Iterator[Stack]
     try:
         stack.prepare()
         stack.start_web()
+        stack.start_dispatcher()
         yield stack
     except BaseException:
         print(stack.logs())
         raise
     finally:
         stack.stop()
+        if services:
+            drop_postgres_database()
 
 
 class ApiUser:

@@ -155,13 +155,18 @@ def test_recovery_resends_stalled_and_old_queued_rows(  # type: ignore[no-untype
     long_ago = timezone.now() - timedelta(seconds=settings.ARENA_BROKER_RESEND_AFTER + 60)
     stalled = make_submission(mentee_a, assignment, status=Status.RUNNING, heartbeat_at=long_ago)
     lost = make_submission(mentee_a, assignment, enqueued_at=long_ago)
-    fresh = make_submission(mentee_a, assignment, enqueued_at=timezone.now())
+    fresh = make_submission(
+        mentee_a, assignment, enqueued_at=timezone.now(), dispatched_at=timezone.now()
+    )
+    outbox = make_submission(mentee_a, assignment, enqueued_at=timezone.now())
     alive = make_submission(
         mentee_a, assignment, status=Status.RUNNING, heartbeat_at=timezone.now()
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        assert sorted(pipeline.recover_stalled()) == sorted([stalled.pk, lost.pk])
-    assert len(callbacks) == 2
+        assert sorted(pipeline.recover_stalled()) == sorted([stalled.pk, lost.pk, outbox.pk])
+    assert len(callbacks) == 3
+    stalled.refresh_from_db()  # back in the outbox, its lost worker fenced off
+    assert (stalled.status, stalled.claim_token, stalled.dispatched_at) == (Status.QUEUED, "", None)
     everything = pipeline.recover_stalled(resend_all_queued=True)
-    assert sorted(everything) == sorted([stalled.pk, lost.pk, fresh.pk])
+    assert sorted(everything) == sorted([stalled.pk, lost.pk, fresh.pk, outbox.pk])
     assert alive.pk not in everything

@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0001_initial'),
+        ("courses", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='assignment',
-            name='bundle_update_pending',
+            model_name="assignment",
+            name="bundle_update_pending",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='assignment',
-            name='bundle_updated_at',
+            model_name="assignment",
+            name="bundle_updated_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
