@@ -158,6 +158,8 @@ def _show(submission: dict[str, Any]) -> None:
             print(f"  {key}: {value}")
     if error := submission.get("error"):
         print(f"  {error.get('kind')}: {error.get('message')}")
+    if review := submission.get("review"):
+        print(f"  {review.get('message')}")
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:

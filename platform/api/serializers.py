@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from courses.models import Assignment
-from courses.roles import AnyUser, is_mentor
+from courses.roles import AnyUser
 from courses.services import pretrained_resources
 from django.urls import reverse
-from leaderboards.services import visible_metrics
-from submissions.models import Status, Submission
+from leaderboards.review import review_state
+from submissions.models import Submission
+from submissions.visibility import CONFIRMED_MESSAGE, HELD_MESSAGE, visible_report
 
-INFRASTRUCTURE_MESSAGE = (
-    "Grading failed for a reason that is not your fault; the mentors have been told and will "
-    "rejudge it."
-)
+_REVIEW_MESSAGES = {"held": HELD_MESSAGE, "confirmed": CONFIRMED_MESSAGE}
 
 
 def assignment_summary(assignment: Assignment) -> dict[str, Any]:
@@ -47,18 +45,26 @@ def assignment_detail(assignment: Assignment, request: Any) -> dict[str, Any]:
 
 
 def submission_detail(submission: Submission, viewer: AnyUser) -> dict[str, Any]:
-    mentor = is_mentor(viewer)
-    show_private = submission.assignment.private_board_visible_to(viewer)
+    """One submission as ``viewer`` may read it: every part of the report goes through
+    ``submissions.visibility.visible_report`` (the portal's result pages use this too)."""
+    shown = visible_report(
+        submission.report,
+        assignment=submission.assignment,
+        viewer=viewer,
+        status=submission.status,
+        error=submission.error,
+    )
     return {
         "id": submission.pk,
         "assignment": submission.assignment.slug,
         "user": submission.owner.get_username(),
         "status": submission.status,
         "score": submission.score,
-        "metrics": visible_metrics(submission.metrics, show_private),
-        "checks": submission.checks,
-        "error": _error_for(submission, mentor),
-        "logs": submission.logs,
+        "metrics": shown["metrics"],
+        "checks": shown["checks"],
+        "error": shown["error"],
+        "logs": shown["logs"],
+        "review": _review(submission),
         "original_filename": submission.original_filename,
         "sha256": submission.sha256,
         "size_bytes": submission.size_bytes,
@@ -83,17 +89,12 @@ def submission_summary(submission: Submission) -> dict[str, Any]:
     }
 
 
-def _error_for(submission: Submission, mentor: bool) -> dict[str, str] | None:
-    """Mentees read the grader's plain message, except for our own failures, whose details
-    (paths, engine messages) are for mentors only."""
-    error = submission.error
-    if error is None or mentor:
-        return error
-    if submission.status == Status.ERROR:
-        return {"kind": error["kind"], "message": INFRASTRUCTURE_MESSAGE}
-    if submission.status in (Status.QUEUED, Status.RUNNING):
-        return None  # a previous attempt's problem; a new verdict is on its way
-    return error
+def _review(submission: Submission) -> dict[str, str] | None:
+    """The memorisation audit's state in plain words (None: nothing to review)."""
+    state = review_state(submission)
+    if state == "none":
+        return None
+    return {"state": state, "message": _REVIEW_MESSAGES.get(state, "Reviewed: it ranks.")}
 
 
 def _iso(value: Any) -> str | None:

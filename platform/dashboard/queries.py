@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import ChannelError, OperationalError
+from leaderboards.review import flagged_submissions, may_rank
 from submissions.models import Status, Submission
 
 GRADING_QUEUES = ("cpu", "gpu")
@@ -104,9 +105,12 @@ class GradeTable:
 def grade_table() -> GradeTable:
     """Each mentee's best scored submission per assignment (blank: nothing scored yet)."""
     assignments = list(Assignment.objects.select_related("week").order_by("week__number", "slug"))
+    # A report held for review (or confirmed as memorised) does not count until it is cleared.
+    unranked = [s.pk for s in flagged_submissions() if not may_rank(s)]
     best = {
         (row["owner"], row["assignment"]): row["best"]
         for row in Submission.objects.filter(status=Status.SCORED)
+        .exclude(pk__in=unranked)
         .values("owner", "assignment")
         .annotate(best=Max("score"))
     }

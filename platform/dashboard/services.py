@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from courses.models import Assignment
+from django.db import transaction
 
 
 class RevealRefused(Exception):
@@ -13,15 +14,20 @@ class RevealRefused(Exception):
 
 def set_private_board_revealed(assignment: Assignment, revealed: bool) -> None:
     """Reveals (or hides again) an assignment's private leaderboard. Revealing before the
-    deadline is refused: the private split must not be probed while submissions are open."""
-    if revealed and not assignment.deadline_passed():
-        when = (
-            f"its deadline, {assignment.deadline:%Y-%m-%d %H:%M} UTC"
-            if assignment.deadline
-            else "a deadline is set"
-        )
-        raise RevealRefused(
-            f"The private leaderboard of {assignment.title} can be revealed after {when}."
-        )
+    deadline is refused: the private split must not be probed while submissions are open.
+    The row is locked, so a pick being changed at that moment (``leaderboards.selection``)
+    either commits before the reveal or sees it and is refused."""
+    with transaction.atomic():
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if revealed and not locked.deadline_passed():
+            when = (
+                f"its deadline, {locked.deadline:%Y-%m-%d %H:%M} UTC"
+                if locked.deadline
+                else "a deadline is set"
+            )
+            raise RevealRefused(
+                f"The private leaderboard of {locked.title} can be revealed after {when}."
+            )
+        locked.private_revealed = revealed
+        locked.save(update_fields=["private_revealed"])
     assignment.private_revealed = revealed
-    assignment.save(update_fields=["private_revealed"])

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from leaderboards.review import flagged_submissions, review_state
 from portal.fragments import login_required_fragment
 from submissions.models import Submission
 from submissions.services import rejudge
@@ -32,6 +33,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "chart": bar_chart([(f"Week {row.week}", row.total) for row in activity]),
         "assignments": Assignment.objects.select_related("week").order_by("week__number", "slug"),
         "grades": queries.grade_table(),
+        "held_count": sum(review_state(s) == "held" for s in flagged_submissions()),
         "now": timezone.now(),
     }
     return render(request, "dashboard/index.html", context)

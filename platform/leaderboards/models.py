@@ -33,3 +33,33 @@ class LeaderboardEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment.slug}: {self.user} {self.public_score:.2f}"
+
+
+class RankReview(models.Model):
+    """A mentor's decision on a flagged report (the memorisation audit): who decided, when.
+
+    A decision holds for the report it was made on (``report_sha256``): a rejudge that raises
+    the flag again needs a new decision, and a rejudge in flight keeps the decision it had.
+    """
+
+    class Decision(models.TextChoices):
+        CLEARED = "cleared", "cleared: it ranks"
+        CONFIRMED = "confirmed", "confirmed: it does not rank"
+
+    submission = models.ForeignKey(
+        "submissions.Submission", on_delete=models.CASCADE, related_name="rank_reviews"
+    )
+    report_sha256 = models.CharField(max_length=64)
+    flags = models.JSONField(default=list)
+    decision = models.CharField(max_length=16, choices=Decision.choices)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rank_reviews"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.submission_id} {self.decision} by {self.decided_by}"

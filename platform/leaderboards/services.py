@@ -2,6 +2,11 @@
 
 Scores come from the report's metrics ``public_score`` / ``private_score`` when the grader gives
 a split, else from the report's ``score``. Ties break by the earlier submission.
+
+An entry is recomputed under a lock on its mentee's row, so two runs of one mentee finishing at
+once are recomputed one after the other and the second sees the first (never the lower score
+kept). A submission being rejudged keeps its standing until its new report lands, and a report
+held for review (``leaderboards.review``) earns no rank.
 """
 
 from __future__ import annotations
@@ -10,12 +15,17 @@ from typing import Any, TypedDict
 
 from courses.models import Assignment
 from courses.roles import MENTORS_GROUP, AnyUser
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from submissions.models import Status, Submission
+from submissions.visibility import ViewerRights, private_split_view, rights, visible_report
 
 from leaderboards.models import LeaderboardEntry
+from leaderboards.review import may_rank
 
-PRIVATE_METRIC_PREFIX = "private"
+# A rejudged submission is queued or running again but keeps the score of its last report
+# until the new one is written (the pipeline clears `score` unless the new run is scored).
+STANDING_STATUSES = (Status.SCORED, Status.QUEUED, Status.RUNNING)
 
 
 class BoardRow(TypedDict):
@@ -53,9 +63,16 @@ def _best(submissions: list[Submission], score: Any) -> tuple[Submission, float]
 def update_entry(assignment: Assignment, user: AnyUser) -> LeaderboardEntry | None:
     """Recomputes one mentee's entry from all their scored submissions (idempotent)."""
     with transaction.atomic():
-        scored = list(
-            Submission.objects.filter(assignment=assignment, owner=user, status=Status.SCORED)
+        # The lock orders concurrent recomputations of this mentee; the query below then runs
+        # after the other transaction committed and sees its submission (READ COMMITTED).
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        standing = Submission.objects.filter(
+            assignment=assignment,
+            owner=user,
+            status__in=STANDING_STATUSES,
+            score__isnull=False,
         )
+        scored = [s for s in standing if may_rank(s)]
         best_public = _best(scored, public_score)
         if best_public is None:
             LeaderboardEntry.objects.filter(assignment=assignment, user=user).delete()
@@ -75,18 +92,10 @@ def update_entry(assignment: Assignment, user: AnyUser) -> LeaderboardEntry | No
         return entry
 
 
-def visible_metrics(metrics: dict[str, Any], show_private: bool) -> dict[str, Any]:
-    """Private-split metrics stay hidden until the private board may be shown (threat 17)."""
-    if show_private:
-        return dict(metrics)
-    return {k: v for k, v in metrics.items() if not k.startswith(PRIVATE_METRIC_PREFIX)}
-
-
 def leaderboard(assignment: Assignment, private: bool, viewer: AnyUser) -> list[BoardRow] | None:
     """The public or private board as rows; None when the viewer may not see the private one."""
     if private and not assignment.private_board_visible_to(viewer):
         return None
-    show_private = assignment.private_board_visible_to(viewer)
     # Mentors' own test runs (the reference solution, say) do not compete.
     entries = (
         LeaderboardEntry.objects.filter(assignment=assignment)
@@ -101,14 +110,26 @@ def leaderboard(assignment: Assignment, private: bool, viewer: AnyUser) -> list[
         if submission is not None and score is not None:
             rows.append((score, submission, entry.user.get_username()))
     rows.sort(key=lambda row: (-row[0], row[1].created_at, row[1].pk))
+    allowed = rights(assignment, viewer)
     return [
         BoardRow(
             rank=rank,
             user=username,
             score=score,
-            metrics=visible_metrics(submission.metrics, show_private),
+            metrics=_row_metrics(submission, assignment, private, allowed),
             submission_id=submission.pk,
             submitted_at=submission.created_at.isoformat(),
         )
         for rank, (score, submission, username) in enumerate(rows, start=1)
     ]
+
+
+def _row_metrics(
+    submission: Submission, assignment: Assignment, private: bool, allowed: ViewerRights
+) -> dict[str, Any]:
+    """What the viewer may read of the entry's report; the private board shows the private
+    split's values under their plain names."""
+    shown = visible_report(
+        submission.report, assignment=assignment, viewer=None, status=Status.SCORED, allowed=allowed
+    )["metrics"]
+    return private_split_view(shown) if private else shown

@@ -16,6 +16,11 @@ MAX_LOG_CHARS = 64_000
 MAX_MESSAGE_CHARS = 2_000
 MAX_CHECKS = 500
 MAX_METRICS = 200
+MAX_FLAGS = 10
+# Audit flags the grader may raise (threat: hidden sets recoverable from public data); any
+# other word is dropped, so a flag the platform does not act on never reaches a page.
+KNOWN_FLAGS = frozenset({"memorisation"})
+CHECK_STAGES = ("public", "hidden")
 
 
 class MalformedReport(ValueError):
@@ -47,6 +52,8 @@ def parse_report(stdout: str) -> ParsedReport:
         "error": error,
         "logs": _text(raw.get("logs"), MAX_LOG_CHARS),
         "timings": _metrics(raw.get("timings")),
+        "flags": _flags(raw.get("flags")),
+        "metric_info": _metric_info(raw.get("metric_info")),
     }
     return ParsedReport(
         status=status,
@@ -67,6 +74,8 @@ def infrastructure_report(kind: str, message: str) -> dict[str, Any]:
         "error": {"kind": kind, "message": _text(message, MAX_MESSAGE_CHARS)},
         "logs": "",
         "timings": {},
+        "flags": [],
+        "metric_info": {},
     }
 
 
@@ -108,9 +117,29 @@ def _checks(value: object) -> list[dict[str, Any]]:
                     "points": _number(item.get("points")) or 0.0,
                     "max_points": _number(item.get("max_points")) or 0.0,
                     "message": _text(item.get("message"), MAX_MESSAGE_CHARS),
+                    # Which stage decided it; unknown means hidden (``visibility``).
+                    "stage": item.get("stage") if item.get("stage") in CHECK_STAGES else "",
                 }
             )
     return checks
+
+
+def _flags(value: object) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return sorted({item for item in value[:MAX_FLAGS] if item in KNOWN_FLAGS})
+
+
+def _metric_info(value: object) -> dict[str, dict[str, str]]:
+    """Per-metric declarations (``{"<key>": {"visibility": word}}``); only short words are kept:
+    ``visibility.metric_audience`` decides what a word means."""
+    if not isinstance(value, dict):
+        return {}
+    info: dict[str, dict[str, str]] = {}
+    for key, item in list(value.items())[:MAX_METRICS]:
+        if isinstance(item, dict) and isinstance(item.get("visibility"), str):
+            info[str(key)[:100]] = {"visibility": item["visibility"][:32]}
+    return info
 
 
 def _metrics(value: object, depth: int = 0) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from leaderboards.services import leaderboard
 from submissions.services import SubmissionRefused, create_submission, quota_left
+from submissions.visibility import rights, visible_columns
 
 from portal import scoring
 from portal.access import assignment_or_404
@@ -84,7 +85,8 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     assignment = assignment_or_404(request, slug)
     context = {
         "assignment": assignment,
-        "metric_names": [m for m in assignment.metrics if not m.startswith("private")],
+        # Columns the viewer may read now (timing ones wait for the deadline: ``visibility``).
+        "metric_names": visible_columns(list(assignment.metrics), rights(assignment, request.user)),
         "public_rows": leaderboard(assignment, private=False, viewer=request.user),
         "private_rows": leaderboard(assignment, private=True, viewer=request.user),
     }
