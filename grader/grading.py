@@ -3,6 +3,11 @@
 Intake, hidden data, then each part in its own sandboxed stages; the scores are computed
 here, outside any sandbox, from raw predictions. ``grade`` raises only when the grader itself
 cannot run (a broken bundle, a missing recipe): anything the mentee caused is a report.
+
+What leaves here is the trusted side's word only (threats 38, 39): ``rejected`` comes from
+intake, ``error`` from trusted-side failures; a report that did not end ``scored`` keeps no
+hidden result (every check "not graded", no metric); a scored one has its check messages from
+the closed vocabulary and its timing metrics rounded, each metric declared in ``metric_info``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from arena_datasets.hidden import ensure_hidden
 from grader.bundle import Bundle, load_bundle
 from grader.errors import GraderError, IntakeRejected
 from grader.intake import unpack_submission
+from grader.metric_info import coarsen, describe
 from grader.parts.architecture import grade_architecture
 from grader.parts.common import PartContext, PartResult
 from grader.parts.failures import StageFailure
@@ -28,6 +34,7 @@ from grader.parts.train import grade_train
 from grader.report import CheckResult, Report, ReportError, cap_log
 from grader.sandbox import Limits, Sandbox, get_sandbox
 from grader.scoring import total_score
+from grader.vocabulary import closed, not_graded
 
 GRADERS: dict[str, Callable[[PartContext], PartResult]] = {
     "functions": grade_functions,
@@ -141,12 +148,39 @@ def _run_parts(
             if result.failure.status in ("error", "rejected"):
                 break
     report.logs = cap_log("\n".join(logs))
-    report.score = total_score(report.checks) if report.status in ("scored", "failed") else None
-    if report.score is not None and private_deltas:
+    if report.status != "scored":
+        _withhold_hidden_results(report)
+        return report
+    report.checks = [closed(check) for check in report.checks]
+    report.metrics = coarsen(report.metrics)
+    report.score = total_score(report.checks)
+    if private_deltas:
         # Leaderboards: the score is the public split's; the private board ranks by this.
         report.metrics["public_score"] = report.score
         report.metrics["private_score"] = min(100.0, max(0.0, report.score + sum(private_deltas)))
+    report.metric_info = describe(report.metrics, _scored_keys(bundle))
     return report
+
+
+def _withhold_hidden_results(report: Report) -> None:
+    """A run that did not end ``scored`` shows no hidden result (threat 39): its checks keep
+    their names and worth, its metrics go; a ``failed`` run scores 0."""
+    report.checks = [not_graded(check) for check in report.checks]
+    report.metrics = {}
+    report.score = 0.0 if report.status == "failed" else None
+
+
+def _scored_keys(bundle: Bundle) -> set[str]:
+    """The metric keys that earn points: each part's scoring metric (and throughput when
+    speed earns points), under the part's prefix and as the top-level copy."""
+    keys: set[str] = set()
+    for part in bundle.parts:
+        if part.scoring is None:
+            continue
+        names = [part.scoring.metric] + (["throughput_ips"] if part.scoring.speed_points else [])
+        keys.update(names)
+        keys.update(f"{part.name}/{name}" for name in names)
+    return keys
 
 
 def _run_part(ctx: PartContext) -> PartResult:

@@ -39,6 +39,8 @@ ERROR_KINDS = (
     "pretrained",
     "internal",
 )
+# Who may read a metric (grader.metric_info declares one per metric in ``metric_info``).
+VISIBILITIES = ("public", "after_deadline", "after_reveal", "mentor")
 LOG_CAP_BYTES = 16_384
 MESSAGE_CAP_CHARS = 500
 MAX_REPORT_BYTES = 1 << 20
@@ -81,6 +83,9 @@ class Report:
     error: ReportError | None = None
     logs: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    # Per metric: label, unit, audience and whether it scores (grader.metric_info); the
+    # platform shows each metric only to the audience declared here (threat 38).
+    metric_info: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +96,7 @@ class Report:
             "error": self.error.to_dict() if self.error else None,
             "logs": cap_log(self.logs),
             "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
+            "metric_info": self.metric_info,
         }
 
     def to_json(self) -> str:
@@ -133,10 +139,11 @@ def parse_report_json(text: str | bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ReportFormatError("the report must be a JSON object")
     expected = {"status", "score", "checks", "metrics", "error", "logs", "timings"}
-    if set(data) != expected:
+    if set(data) - {"metric_info"} != expected:
         raise ReportFormatError(f"keys must be {sorted(expected)}, got {sorted(data)}")
     _require(data["status"] in STATUSES, f"status {data['status']!r} is not one of {STATUSES}")
     _validate_score(data["score"], data["status"])
+    _validate_metric_info(data.get("metric_info", {}))  # absent in older reports
     _validate_checks(data["checks"])
     _validate_number_map(data["metrics"], "metrics", allow_null=True)
     _validate_number_map(data["timings"], "timings", allow_null=False)
@@ -185,6 +192,18 @@ def _validate_number_map(values: Any, name: str, *, allow_null: bool) -> None:
         _require(isinstance(key, str) and len(key) <= 100, f"bad {name} key")
         ok = _is_number(value) or (allow_null and value is None)
         _require(ok, f"{name}[{key!r}] must be a number")
+
+
+def _validate_metric_info(info: Any) -> None:
+    _require(isinstance(info, dict) and len(info) <= 400, "metric_info must be a small object")
+    keys = {"label", "unit", "visibility", "scored"}
+    for key, item in info.items():
+        _require(isinstance(key, str) and len(key) <= 100, "bad metric_info key")
+        _require(isinstance(item, dict) and set(item) == keys, f"metric_info keys must be {keys}")
+        _require(item["visibility"] in VISIBILITIES, f"bad visibility {item['visibility']!r}")
+        _require(isinstance(item["scored"], bool), "metric_info scored must be a boolean")
+        for name in ("label", "unit"):
+            _require(isinstance(item[name], str) and len(item[name]) <= 100, f"bad {name}")
 
 
 def _validate_error(error: Any, status: str) -> None:

@@ -2,7 +2,10 @@
 
 Accuracy points grow linearly from ``metric_zero`` to ``metric_full``. Speed points grow with
 the logarithm of throughput from ``ips_zero`` to ``ips_full`` and count only when the accuracy
-metric reaches ``accuracy_floor`` (threat 35: fast garbage earns nothing).
+metric reaches ``accuracy_floor`` (threat 35: fast garbage earns nothing). Throughput is
+the sandbox's to steer, so it is rounded to two significant digits before it earns points or
+shows in a message (threat 38); the points then encode no more of it than the report does.
+Messages are templates of ``grader.vocabulary``.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import math
 
 from grader.bundle import Scoring
+from grader.metric_info import round_sig
 from grader.report import CheckResult
 
 
@@ -53,10 +57,11 @@ def speed_check(
         return CheckResult(name, False, 0.0, scoring.speed_points, message)
     if not speed_valid:
         return CheckResult(name, False, 0.0, scoring.speed_points, why)
+    ips = round_sig(ips)
     fraction = log_fraction(ips, scoring.ips_zero, scoring.ips_full)
     message = (
-        f"{ips:.1f} images/s (zero at {scoring.ips_zero:g}, "
-        f"full at {scoring.ips_full:g}, log scale)"
+        f"{ips:g} images/s (zero at {scoring.ips_zero:g}, "
+        f"full at {scoring.ips_full:g}, log scale; 2 significant digits)"
     )
     return CheckResult(
         name, fraction > 0.0, fraction * scoring.speed_points, scoring.speed_points, message

@@ -3,6 +3,12 @@
 Hidden-stage messages never carry anything the submission chose (its exception text, the
 shape it returned, its own words on the channel): those could smuggle hidden inputs into a
 report the mentee reads (threat 20). Public-stage messages may.
+
+Whatever status code the harness replies with, the verdict is ``failed`` (threat 39): the
+harness runs in the submission's process, so a reply claiming a syntax error or a grader bug
+is the submission's word. Only the trusted side decides ``rejected`` (intake parses the
+source itself) and ``error`` (a sandbox that would not start, a broken bundle, a missing
+backbone).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from grader.harness.arena_harness import wire
 from grader.protocol import (
     ChannelClosed,
     ChannelError,
+    DtypeMismatch,
     NonFinite,
     ProtocolViolation,
     QueryTimeout,
@@ -51,14 +58,20 @@ _BY_STATUS = {
     wire.OUTPUT_TOO_LARGE: _Verdict(
         "failed", "output_limit", "the results are larger than the assignment's outputs"
     ),
-    wire.SYNTAX: _Verdict("rejected", "syntax", "the entry module has a syntax error"),
+    # Intake already parsed the source on the trusted side: a harness that says "syntax" now
+    # hit a compile-time error ast.parse lets through, or is lying; either way the code failed.
+    wire.SYNTAX: _Verdict("failed", "exception", "the entry module could not be compiled"),
     wire.UNSAFE_WEIGHTS: _Verdict(
         "failed",
         "forbidden",
         "the weights file holds a pickled Python object; save a state_dict or use safetensors",
     ),
+    # A grader bug would show in every grading of the reference; a reply saying so from inside
+    # the submission's process is tampering, never a refunded ``error``.
     wire.BAD_REQUEST: _Verdict(
-        "error", "internal", "the grader sent a request the harness did not understand"
+        "failed",
+        "protocol",
+        "the harness refused the grader's request (the channel was tampered with)",
     ),
     wire.BUDGET: _Verdict("failed", "timeout", "training ran over its time budget"),
 }
@@ -78,6 +91,13 @@ def from_channel(exc: ChannelError, *, hidden: bool, what: str) -> StageFailure:
         want = list(exc.want)
         return StageFailure(
             "failed", "shape", f"{what}: an output has the wrong shape (expected {want}){detail}."
+        )
+    if isinstance(exc, DtypeMismatch):
+        detail = f": {exc}" if not hidden else ""
+        return StageFailure(
+            "failed",
+            "protocol",
+            f"{what}: an output has a dtype the assignment does not accept{detail}.",
         )
     if isinstance(exc, NonFinite):
         return StageFailure("failed", "nan_output", f"{what}: an output holds NaN or infinity.")

@@ -5,6 +5,12 @@ ending in ``/s`` is a 0-d array passed as a Python scalar; expected outputs
 ``{check}/{i}/out/{j}``). Public cases run in a public stage whose logs the mentee reads;
 hidden cases run in a sandbox whose logs only mentors may read. A check earns its points when
 every hidden case matches.
+
+A case matches exactly as the bundle says (truthiness is no match): the shape
+exactly, the dtype class (bool, integer or floating; ``dtype = "exact"`` asks for the very
+dtype, ``"numeric"`` lets integers and floats stand for each other, never bools), then the
+values (integers and bools equal, floats within ``rtol``/``atol``). A check's message is one
+sentence of ``grader.vocabulary``: pass, or the most telling reason among its cases.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from grader.parts.failures import StageFailure
 from grader.parts.stage import Session, StageConfig, run_stage
 from grader.protocol import NonFinite, Reply, ShapeMismatch
 from grader.report import CheckResult
+from grader.vocabulary import CASE_REASONS, FUNCTIONS_PASSED
 
 KEY = re.compile(
     r"^(?P<check>[^/]+)/(?P<case>\d+)/(?P<role>args|kwargs|out)/(?P<name>[^/]+)"
@@ -28,6 +35,17 @@ KEY = re.compile(
 CALL_TIMEOUT_S = 60.0
 # Failures that belong to one check; anything else (a crash, a timeout) ends the part.
 CHECK_LEVEL_KINDS = ("exception", "interface", "shape", "nan_output", "output_limit")
+# Which reason a failed check names when its cases fail differently: the most basic first.
+REASON_ORDER = (
+    "interface",
+    "exception",
+    "count",
+    "shape",
+    "dtype",
+    "nan_output",
+    "output_limit",
+    "values",
+)
 
 
 @dataclass
@@ -83,7 +101,7 @@ def grade_functions(ctx: PartContext) -> PartResult:
             result.fail_all(_zero_checks(ctx), "the public stage failed")
             return result
         result.logs += [
-            f"[public] {name} case {i}: {verdict or 'ok'}"
+            f"[public] {name} case {i}: {CASE_REASONS[verdict] if verdict else 'ok'}"
             for name, verdicts in (outcome.value or {}).items()
             for i, verdict in enumerate(verdicts)
         ]
@@ -111,7 +129,7 @@ def _zero_checks(ctx: PartContext) -> list[CheckResult]:
 def run_cases(
     session: Session, ctx: PartContext, cases: dict[str, list[Case]]
 ) -> dict[str, list[str]]:
-    """Per check, a verdict per case: '' when it matches, else a reason naming no value."""
+    """Per check, a verdict per case: '' when it matches, else a key of ``CASE_REASONS``."""
     session.request(
         {"op": "load", "entry": ctx.bundle.entry},
         what="loading the submission",
@@ -124,17 +142,16 @@ def run_cases(
 
 
 def check_result(check: Check, verdicts: list[str]) -> CheckResult:
-    wrong = [v for v in verdicts if v]
+    """Pass or fail in fixed words: no count of wrong cases, no case's own detail (threat 38)."""
+    wrong = {v for v in verdicts if v}
     if not wrong:
-        return CheckResult(
-            check.name, True, check.points, check.points, f"all {len(verdicts)} hidden cases match"
-        )
-    message = f"{len(wrong)} of {len(verdicts)} hidden cases wrong: {'; '.join(sorted(set(wrong)))}"
-    return CheckResult(check.name, False, 0.0, check.points, message)
+        return CheckResult(check.name, True, check.points, check.points, FUNCTIONS_PASSED)
+    reason = next(r for r in REASON_ORDER if r in wrong)
+    return CheckResult(check.name, False, 0.0, check.points, CASE_REASONS[reason])
 
 
 def run_case(session: Session, check: Check, case: Case) -> str:
-    """'' when the case matches; otherwise a reason that names no value (threat 20)."""
+    """'' when the case matches; otherwise a key of ``CASE_REASONS`` (threat 20)."""
     offset, args, kwargs = 0, [], {}
     for role, items in (("args", sorted(case.args.items())), ("kwargs", case.kwargs.items())):
         for name, array in items:
@@ -157,16 +174,12 @@ def run_case(session: Session, check: Check, case: Case) -> str:
     except StageFailure as failure:
         if failure.kind not in CHECK_LEVEL_KINDS:
             raise
-        return {
-            "exception": "raised an exception",
-            "interface": "missing or not a function",
-            "output_limit": "result too large",
-        }.get(failure.kind, failure.kind)
+        return failure.kind
 
 
 def compare(session: Session, reply: Reply, case: Case, check: Check) -> str:
     if len(reply.tensors) != len(case.expected):
-        return f"wrong number of results (expected {len(case.expected)})"
+        return "count"
     for j in range(len(case.expected)):
         want = case.expected[j]
         try:
@@ -175,21 +188,41 @@ def compare(session: Session, reply: Reply, case: Case, check: Check) -> str:
                 j,
                 want.shape,
                 finite=bool(np.isfinite(want).all()) if want.dtype.kind == "f" else True,
+                kinds="biuf",  # any number reaches the comparison, which judges the dtype
             )
         except ShapeMismatch:
-            return "wrong shape"
+            return "shape"
         except NonFinite:
-            return "NaN or infinity in the result"
+            return "nan_output"
+        if not dtype_matches(got.dtype, want.dtype, check.dtype):
+            return "dtype"
         if not values_match(got, want, check.rtol, check.atol):
-            return "values differ"
+            return "values"
     return ""
 
 
+DTYPE_CLASSES = {"b": "bool", "i": "integer", "u": "integer", "f": "floating"}
+
+
+def dtype_matches(got: np.dtype, want: np.dtype, policy: str = "class") -> bool:
+    """The bundle's dtype policy: ``exact``, ``class`` (bool/integer/floating) or ``numeric``
+    (integers and floats stand for each other; a bool only ever for a bool)."""
+    if policy == "exact":
+        return got == want
+    got_class, want_class = DTYPE_CLASSES.get(got.kind), DTYPE_CLASSES.get(want.kind)
+    if got_class is None or want_class is None:
+        return False
+    if policy == "numeric" and "bool" not in (got_class, want_class):
+        return True
+    return got_class == want_class
+
+
 def values_match(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> bool:
+    """Values only (the dtype is judged apart): exact for bools and integers, else close."""
+    if got.shape != want.shape:
+        return False
     if want.dtype.kind in "biu" and got.dtype.kind in "biu":
         return bool(np.array_equal(got, want))
-    if got.dtype.kind == "b" or want.dtype.kind == "b":
-        return bool(np.array_equal(got.astype(bool), want.astype(bool))) and got.dtype.kind == "b"
     return bool(
         np.allclose(
             got.astype(np.float64), want.astype(np.float64), rtol=rtol, atol=atol, equal_nan=True
@@ -197,4 +230,4 @@ def values_match(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) ->
     )
 
 
-__all__ = ["grade_functions", "parse_cases", "values_match"]
+__all__ = ["dtype_matches", "grade_functions", "parse_cases", "values_match"]

@@ -31,7 +31,10 @@ def scored() -> Report:
 
 def test_it_has_exactly_the_contract_keys() -> None:
     data = scored().to_dict()
-    assert list(data) == ["status", "score", "checks", "metrics", "error", "logs", "timings"]
+    # metric_info (grader.metric_info) is an extension of contracts.md section 2.
+    assert list(data) == [
+        "status", "score", "checks", "metrics", "error", "logs", "timings", "metric_info"
+    ]
     assert list(data["checks"][0]) == ["name", "passed", "points", "max_points", "message"]
 
 

@@ -1,0 +1,83 @@
+"""The closed vocabulary of check messages: every sentence a mentee reads about a check.
+
+Every check is decided in a hidden stage, so its message could carry hidden inputs back to the
+mentee if the submission could steer it (threat 38): a count ("N parameter tensors"), a worst
+error, a per-case reason, an exception's text. A message is therefore one of the fixed
+sentences below, or one of the scoring templates whose numbers the trusted side computes from
+bundle settings and the scored metric (which the points reveal anyway). ``closed`` replaces
+anything else by the plain pass or fail sentence, whatever part produced it. Public-stage
+details belong in the logs, which hold only what the public stage saw.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from grader.report import CheckResult
+
+PASSED = "passed on the hidden inputs"
+FAILED = "failed on the hidden inputs"
+NOT_GRADED = "not graded: the part ended early (the report's error says why)"
+STAGE_FAILED = {
+    "public": "not graded: the public stage failed",
+    "train": "not graded: the training stage failed",
+    "hidden": "not graded: the hidden stage failed",
+}
+# functions parts: one sentence per reason a hidden case can fail, by the trusted side's word.
+CASE_REASONS = {
+    "values": "a hidden case's result differs from the expected values",
+    "dtype": "a hidden case's result has the wrong dtype",
+    "shape": "a hidden case's result has the wrong shape",
+    "count": "a hidden case returned the wrong number of results",
+    "nan_output": "a hidden case's result holds NaN or infinity",
+    "exception": "the function raised an exception on a hidden case",
+    "interface": "the function is missing or is not a function",
+    "output_limit": "a hidden case's result is too large",
+}
+FUNCTIONS_PASSED = "every hidden case matches"
+CACHED = (
+    "repeated inputs were answered much faster than new ones: answers look cached, "
+    "so speed earns nothing"
+)
+# Sentences other parts write today that carry no sandbox-chosen value.
+FIXED_SENTENCES = frozenset(
+    {
+        PASSED,
+        FAILED,
+        NOT_GRADED,
+        FUNCTIONS_PASSED,
+        *STAGE_FAILED.values(),
+        *CASE_REASONS.values(),
+        "the model must return one tensor",
+        "the output holds NaN or infinity",
+        CACHED,
+    }
+)
+_NAME = r"[A-Za-z0-9_]+"
+_NUMBER = r"-?[0-9][0-9.e+-]*"
+# The scoring templates of grader.scoring: bundle settings and trusted-side numbers only.
+TEMPLATES = (
+    re.compile(rf"^{_NAME} {_NUMBER} \(zero at {_NUMBER}, full at {_NUMBER}\)$"),
+    re.compile(rf"^speed counts only at {_NAME} >= {_NUMBER}; this model reached {_NUMBER}$"),
+    re.compile(
+        rf"^{_NUMBER} images/s \(zero at {_NUMBER}, full at {_NUMBER}, log scale; "
+        r"2 significant digits\)$"
+    ),
+)
+
+
+def in_vocabulary(message: str) -> bool:
+    return message in FIXED_SENTENCES or any(t.match(message) for t in TEMPLATES)
+
+
+def closed(check: CheckResult) -> CheckResult:
+    """The check with a vocabulary message: an unknown one becomes the pass or fail sentence."""
+    if in_vocabulary(check.message):
+        return check
+    return replace(check, message=PASSED if check.passed else FAILED)
+
+
+def not_graded(check: CheckResult) -> CheckResult:
+    """What a run that did not end ``scored`` keeps of a check: its name and worth (threat 39)."""
+    return CheckResult(check.name, False, 0.0, check.max_points, NOT_GRADED)
