@@ -4,9 +4,10 @@ Every check is decided in a hidden stage, so its message could carry hidden inpu
 mentee if the submission could steer it (threat 38): a count ("N parameter tensors"), a worst
 error, a per-case reason, an exception's text. A message is therefore one of the fixed
 sentences below, or one of the scoring templates whose numbers the trusted side computes from
-bundle settings and the scored metric (which the points reveal anyway). ``closed`` replaces
-anything else by the plain pass or fail sentence, whatever part produced it. Public-stage
-details belong in the logs, which hold only what the public stage saw.
+bundle settings and the scored metric (which the points reveal anyway). ``closed`` rewords
+the known messages that carry a number (architecture parts) into their fixed sentence and
+replaces anything else by the plain pass or fail sentence, whatever part produced it.
+Public-stage details belong in the logs, which hold only what the public stage saw.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ STAGE_FAILED = {
 }
 # functions parts: one sentence per reason a hidden case can fail, by the trusted side's word.
 CASE_REASONS = {
-    "values": "a hidden case's result differs from the expected values",
+    "values": "a hidden case's values differ from the expected ones",
     "dtype": "a hidden case's result has the wrong dtype",
     "shape": "a hidden case's result has the wrong shape",
     "count": "a hidden case returned the wrong number of results",
@@ -36,6 +37,19 @@ CASE_REASONS = {
     "output_limit": "a hidden case's result is too large",
 }
 FUNCTIONS_PASSED = "every hidden case matches"
+# architecture parts: their messages with a count or an error size, reworded without it.
+ARCHITECTURE = {
+    "shapes": "the parameter shapes differ from the reference's",
+    "output_shape": "the output shape differs from the reference's",
+    "outputs": "the outputs differ from the reference's",
+    "match": "the parameter shapes and the outputs match the reference",
+}
+REWORDED = (
+    (re.compile(r"^\d+ parameter tensors; the reference has "), ARCHITECTURE["shapes"]),
+    (re.compile(r"^output shape differs from the reference's"), ARCHITECTURE["output_shape"]),
+    (re.compile(r"^outputs differ from the reference"), ARCHITECTURE["outputs"]),
+    (re.compile(r"^\d+ parameter tensors and the outputs match"), ARCHITECTURE["match"]),
+)
 CACHED = (
     "repeated inputs were answered much faster than new ones: answers look cached, "
     "so speed earns nothing"
@@ -52,6 +66,7 @@ FIXED_SENTENCES = frozenset(
         "the model must return one tensor",
         "the output holds NaN or infinity",
         CACHED,
+        *ARCHITECTURE.values(),
     }
 )
 _NAME = r"[A-Za-z0-9_]+"
@@ -72,9 +87,13 @@ def in_vocabulary(message: str) -> bool:
 
 
 def closed(check: CheckResult) -> CheckResult:
-    """The check with a vocabulary message: an unknown one becomes the pass or fail sentence."""
+    """The check with a vocabulary message: a known one reworded without its numbers, an
+    unknown one the pass or fail sentence."""
     if in_vocabulary(check.message):
         return check
+    for pattern, sentence in REWORDED:
+        if pattern.match(check.message):
+            return replace(check, message=sentence)
     return replace(check, message=PASSED if check.passed else FAILED)
 
 

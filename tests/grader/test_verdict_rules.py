@@ -19,7 +19,15 @@ from grader.parts.failures import from_channel, from_reply
 from grader.parts.functions import check_result, dtype_matches, values_match
 from grader.protocol import DtypeMismatch
 from grader.report import CheckResult, Report, ReportFormatError, parse_report_json
-from grader.vocabulary import FAILED, NOT_GRADED, PASSED, closed, in_vocabulary, not_graded
+from grader.vocabulary import (
+    ARCHITECTURE,
+    FAILED,
+    NOT_GRADED,
+    PASSED,
+    closed,
+    in_vocabulary,
+    not_graded,
+)
 
 TRUSTED_ONLY_KINDS = {"internal", "sandbox", "bundle", "pretrained", "syntax"}
 
@@ -42,16 +50,29 @@ def test_a_dtype_the_caller_refuses_is_a_protocol_failure_in_plain_words() -> No
 @pytest.mark.parametrize(
     "message",
     [
-        "7 parameter tensors; the reference has 62 with other shapes",
-        "outputs differ from the reference by up to 0.0321",
         "3 of 12 hidden cases wrong: values differ",
         "add: raised ValueError('pixel 7342.8125')",
+        "pixel 7342.8125",
     ],
 )
 def test_a_message_outside_the_vocabulary_becomes_the_plain_sentence(message: str) -> None:
     assert not in_vocabulary(message)
     assert closed(CheckResult("c", False, 0.0, 10.0, message)).message == FAILED
     assert closed(CheckResult("c", True, 10.0, 10.0, message)).message == PASSED
+
+
+@pytest.mark.parametrize(
+    ("message", "sentence"),
+    [
+        ("7 parameter tensors; the reference has 62 with other shapes", "shapes"),
+        ("63 parameter tensors; the reference has 62 with other shapes", "shapes"),
+        ("outputs differ from the reference by up to 0.0321", "outputs"),
+        ("output shape differs from the reference's [4, 10]", "output_shape"),
+    ],
+)
+def test_architecture_messages_lose_their_numbers(message: str, sentence: str) -> None:
+    reworded = closed(CheckResult("c", False, 0.0, 10.0, message)).message
+    assert reworded == ARCHITECTURE[sentence] and in_vocabulary(reworded)
 
 
 def test_a_run_that_did_not_end_scored_keeps_only_names_and_worth() -> None:
