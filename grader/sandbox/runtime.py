@@ -55,6 +55,7 @@ _FOREIGN_PYTHON_GLOBS = (
     "/usr/local/lib/python3*",
     "/usr/lib/python3/dist-packages",
 )
+_PACKAGE_SEARCH_ROOTS = ("/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/libexec")
 
 
 @dataclass(frozen=True)
@@ -162,11 +163,29 @@ def _entries_to_bind(allowed: Sequence[str]) -> list[str]:
     return [p for p in paths if os.path.lexists(p)]
 
 
+@functools.lru_cache(maxsize=1)
+def _bundled_site_dirs() -> tuple[str, ...]:
+    """`site-packages`/`dist-packages` anywhere under the system library trees (tools such as
+    the Google Cloud SDK bundle a whole Python); found once per process (about a second)."""
+    found: list[str] = []
+    for top in _PACKAGE_SEARCH_ROOTS:
+        for dirpath, dirnames, _ in os.walk(top):
+            keep = []
+            for name in dirnames:
+                if name in ("site-packages", "dist-packages"):
+                    found.append(os.path.realpath(os.path.join(dirpath, name)))
+                else:
+                    keep.append(name)
+            dirnames[:] = keep  # a package tree is masked whole: no need to look inside
+    return tuple(found)
+
+
 def _foreign_python_dirs(runtime: Sequence[str]) -> list[str]:
     """Package trees of every Python installation other than the sandbox's own stdlib."""
     stdlib = os.path.realpath(sysconfig.get_paths()["stdlib"])
     base = sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_exec_prefix})
     found = {os.path.realpath(p) for pattern in _FOREIGN_PYTHON_GLOBS for p in glob.glob(pattern)}
+    found.update(_bundled_site_dirs())
     found.add(os.path.realpath(base["purelib"]))
     found.add(os.path.realpath(base["platlib"]))
     for prefix in runtime:
