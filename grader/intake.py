@@ -5,13 +5,18 @@ Everything here runs on the trusted side, so mentee content is only ever read as
 before anything is written (threats 27, 28): entry count, declared sizes, compression ratio,
 names (absolute, `..`, backslashes, duplicates) and types (only regular files and directories:
 symlinks, devices and FIFOs are refused; the zip format cannot express hardlinks). Sizes are
-counted again while extracting, as declared sizes can lie. Weights files are copied as opaque
-bytes. The result holds files 0644 and directories 0755.
+counted again while extracting, as declared sizes can lie. Names longer than a file system
+holds or nested deeper than `_MAX_DEPTH` are refused. Nothing Python could import other than
+the uploaded source is accepted (class 6: bytecode, `__pycache__/`, extension modules, `.pth`
+hooks, importable archives), so the code that runs is the code the trusted side parsed; the
+parse itself runs in a memory-capped child (`intake_parse.py`). Weights files are copied as
+opaque bytes. The result holds files 0644 and directories 0755.
 """
 
 from __future__ import annotations
 
-import ast
+import errno
+import importlib.machinery
 import json
 import os
 import stat
@@ -22,6 +27,7 @@ from pathlib import Path, PurePosixPath
 import nbformat
 
 from grader.errors import IntakeRejected
+from grader.intake_parse import check_python_sources
 
 __all__ = ["IntakeCaps", "notebook_to_source", "unpack_submission"]
 
@@ -30,6 +36,15 @@ _JUNK_PREFIXES = ("__MACOSX/",)
 _JUNK_NAMES = (".DS_Store", "Thumbs.db")
 _RATIO_MIN_BYTES = MiB  # small files may compress very well without being bombs
 _COPY_CHUNK = MiB
+# Names the host file system could not hold, or that no one writes by hand: refused up front.
+_MAX_NAME_BYTES = 255
+_MAX_PATH_BYTES = 1024
+_MAX_DEPTH = 32
+_COMPILED_SUFFIXES = tuple(
+    {*importlib.machinery.BYTECODE_SUFFIXES, *importlib.machinery.EXTENSION_SUFFIXES}
+    | {".pyc", ".pyo", ".so", ".pyd", ".dll", ".dylib"}
+)
+_IMPORTABLE_ARCHIVES = (".zip", ".egg", ".whl", ".pyz", ".pyzw")
 
 
 @dataclass(frozen=True)
@@ -92,7 +107,7 @@ def unpack_submission(
         raise IntakeRejected(
             "missing_entry", f"The upload has no {entry}; it must define the entry module."
         )
-    _check_python_sources(dest)
+    check_python_sources(dest)
     return dest
 
 
@@ -167,7 +182,17 @@ def _checked_name(info: zipfile.ZipInfo) -> PurePosixPath:
         raise _reject_archive(f"The archive entry {name!r} has an absolute path.")
     if ".." in path.parts or "." in name.split("/")[:-1] or "//" in name:
         raise _reject_archive(f"The archive entry {name!r} points outside the archive.")
+    longest = max((len(part.encode()) for part in path.parts), default=0)
+    if longest > _MAX_NAME_BYTES or len(name.encode()) > _MAX_PATH_BYTES:
+        raise _reject_archive(f"The archive entry {_short(name)} has a name that is too long.")
+    if len(path.parts) > _MAX_DEPTH:
+        raise _reject_archive(f"The archive entry {_short(name)} is nested too deeply.")
     return path
+
+
+def _short(name: str) -> str:
+    """An entry name fit for a one-sentence message."""
+    return repr(name if len(name) <= 80 else name[:60] + "..." + name[-16:])
 
 
 def _check_type(info: zipfile.ZipInfo) -> None:
@@ -225,6 +250,7 @@ def _plan_zip(
     if top is not None and entry not in paths:
         paths = [PurePosixPath(*p.parts[1:]) for p in paths]
     plan = [(i, p) for i, p in zip(infos, paths, strict=True) if p.parts]
+    _check_sources_only([p for _, p in plan])
     seen: set[str] = set()
     for info, path in plan:
         key = str(path).rstrip("/").lower()
@@ -269,26 +295,42 @@ def _unpack_zip(upload: Path, dest: Path, caps: IntakeCaps, entry: PurePosixPath
         ) from exc
     except FileExistsError as exc:
         raise _reject_archive("The archive holds a file and a folder with the same name.") from exc
+    except OSError as exc:
+        if exc.errno not in (errno.ENAMETOOLONG, errno.ENOTDIR, errno.EISDIR, errno.ELOOP):
+            raise  # a full disk or a broken worker is the grader's failure, not the mentee's
+        raise _reject_archive("The archive holds a path this system cannot create.") from exc
     for directory in [dest, *(p for p in dest.rglob("*") if p.is_dir())]:
         directory.chmod(0o755)
 
 
-# -- Python sources ---------------------------------------------------------------------------
+# -- what Python could import that is not source --------------------------------------------
 
 
-def _check_python_sources(root: Path) -> None:
-    """Every .py file must parse; it is parsed only, never imported or run."""
-    for path in sorted(root.rglob("*.py")):
-        if not path.is_file():
-            continue
-        relative = path.relative_to(root)
-        try:
-            ast.parse(path.read_bytes().decode("utf-8"), filename=str(relative))
-        except UnicodeDecodeError as exc:
-            raise IntakeRejected("syntax", f"{relative} is not UTF-8 text.") from exc
-        except SyntaxError as exc:
+def _non_source_reason(path: PurePosixPath) -> str | None:
+    """Why Python could import `path` as something other than the uploaded source, or None.
+
+    Bytecode and extension modules shadow or replace a `.py` of the same name; `.pth` files run
+    code from a site directory; archives Python imports from (zipimport, eggs, wheels) hide
+    code the trusted side never parsed. Data files (weights, `.npz`, `.json`) stay allowed.
+    """
+    if any(part.lower() == "__pycache__" for part in path.parts):
+        return "a __pycache__ folder (compiled bytecode)"
+    name = path.name.lower()
+    if name.endswith(_COMPILED_SUFFIXES):
+        return "compiled code (bytecode or an extension module)"
+    if name.endswith(_IMPORTABLE_ARCHIVES):
+        return "an archive Python can import code from"
+    if name.endswith(".pth"):
+        return "a .pth import hook"
+    return None
+
+
+def _check_sources_only(paths: list[PurePosixPath]) -> None:
+    for path in paths:
+        reason = _non_source_reason(path)
+        if reason:
             raise IntakeRejected(
-                "syntax", f"{relative} line {exc.lineno} has a syntax error: {exc.msg}."
-            ) from exc
-        except (ValueError, RecursionError, MemoryError) as exc:
-            raise IntakeRejected("syntax", f"{relative} cannot be parsed as Python.") from exc
+                "unsupported_format",
+                f"The archive entry {str(path)!r} is {reason}; upload Python source (.py) only, "
+                "the grader runs exactly the code it can read.",
+            )
