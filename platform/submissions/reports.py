@@ -130,15 +130,20 @@ def _flags(value: object) -> list[str]:
     return sorted({item for item in value[:MAX_FLAGS] if item in KNOWN_FLAGS})
 
 
-def _metric_info(value: object) -> dict[str, dict[str, str]]:
-    """Per-metric declarations (``{"<key>": {"visibility": word}}``); only short words are kept:
-    ``visibility.metric_audience`` decides what a word means."""
+def _metric_info(value: object) -> dict[str, dict[str, Any]]:
+    """Per-metric declarations (``{"<key>": {"label", "unit", "visibility", "scored"}}``, see
+    ``grader.metric_info``), capped; ``visibility.metric_audience`` decides what a word means."""
     if not isinstance(value, dict):
         return {}
-    info: dict[str, dict[str, str]] = {}
+    info: dict[str, dict[str, Any]] = {}
     for key, item in list(value.items())[:MAX_METRICS]:
         if isinstance(item, dict) and isinstance(item.get("visibility"), str):
-            info[str(key)[:100]] = {"visibility": item["visibility"][:32]}
+            info[str(key)[:100]] = {
+                "label": _text(item.get("label"), 100),
+                "unit": _text(item.get("unit"), 20),
+                "visibility": item["visibility"][:32],
+                "scored": item.get("scored") is True,
+            }
     return info
 
 

@@ -8,10 +8,13 @@ to mentors only (deny by default), so a new metric the grader starts reporting l
 
 - ``public``: anyone who may see the submission or the board, at any time.
 - ``after_deadline``: numbers the sandboxed code can steer (latency, throughput, their spread,
-  how many images were timed, training seconds): a submission that sleeps by a hidden pixel's
+  training seconds): a submission that sleeps by a hidden pixel's
   value would read the hidden set back through them while submissions are open.
 - ``after_reveal``: private-split metrics, shown once a mentor reveals the private board.
-- ``mentor``: everything else.
+- ``mentor``: counts of timed queries and images, and everything the platform does not know.
+
+The vocabulary is ``grader.metric_info``'s; a declaration can narrow a known name's audience,
+never widen it.
 """
 
 from __future__ import annotations
@@ -52,7 +55,9 @@ class Audience(IntEnum):
 _PUBLIC_NAMES = frozenset(
     {"accuracy", "top5_accuracy", "loc_accuracy", "mean_iou", "params", "macs", "public_score"}
 )
-_TIMING_PREFIXES = ("latency_", "throughput_", "timed_", "train_s")
+_TIMING_PREFIXES = ("latency_", "throughput_", "train_s")
+# How many queries/images were timed depends on the model's speed and teaches nothing.
+_MENTOR_PREFIXES = ("timed_",)
 _DECLARED = {
     "public": Audience.PUBLIC,
     "after_deadline": Audience.AFTER_DEADLINE,
@@ -76,6 +81,8 @@ def _by_name(key: str) -> Audience | None:
     name = base_name(key)
     if name.startswith("private"):
         return Audience.AFTER_REVEAL
+    if name.startswith(_MENTOR_PREFIXES):
+        return Audience.MENTOR
     if name.startswith(_TIMING_PREFIXES) or name.endswith("_cv"):
         return Audience.AFTER_DEADLINE
     if name in _PUBLIC_NAMES:
@@ -167,9 +174,7 @@ def visible_checks(checks: list[dict[str, Any]], status: str, mentor: bool) -> l
     return [check for check in checks if check.get("stage") == "public"]
 
 
-def visible_error(
-    error: dict[str, str] | None, status: str, mentor: bool
-) -> dict[str, str] | None:
+def visible_error(error: dict[str, str] | None, status: str, mentor: bool) -> dict[str, str] | None:
     """Mentees read the grader's plain message, except for our own failures, whose details
     (paths, engine messages) are for mentors only."""
     if error is None or mentor:
@@ -210,7 +215,9 @@ def visible_report(
             allowed,
             declared if isinstance(declared, Mapping) else None,
         ),
-        "checks": visible_checks(checks if isinstance(checks, list) else [], status, allowed.mentor),
+        "checks": visible_checks(
+            checks if isinstance(checks, list) else [], status, allowed.mentor
+        ),
         "logs": logs if isinstance(logs, str) else "",
         "error": visible_error(error, status, allowed.mentor),
     }

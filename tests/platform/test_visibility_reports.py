@@ -10,7 +10,6 @@ mentors see everything.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -132,7 +131,9 @@ def test_after_the_deadline_timing_shows_but_the_private_split_waits_for_the_rev
     assignment.save()
     detail = metric_keys(api(mentee_a, f"/api/v1/submissions/{graded.pk}/")["metrics"])
     assert not detail & narrower_than(graded.metrics, Audience.AFTER_DEADLINE)
-    timing = {k for k in metric_keys(graded.metrics) if metric_audience(k) == Audience.AFTER_DEADLINE}
+    timing = {
+        k for k in metric_keys(graded.metrics) if metric_audience(k) == Audience.AFTER_DEADLINE
+    }
     assert timing <= detail
 
 
@@ -147,8 +148,9 @@ def test_mentors_see_every_metric_of_every_report(graded, mentor, assignment) ->
 @pytest.mark.django_db(transaction=True)
 def test_arena_status_prints_no_hidden_metric(graded, mentee_a, live_server, monkeypatch, capsys):  # type: ignore[no-untyped-def]
     """The real CLI against the real API, through a live server."""
-    from arena_cli.main import main
     from rest_framework.authtoken.models import Token
+
+    from arena_cli.main import main
 
     monkeypatch.setenv("ARENA_URL", live_server.url)
     monkeypatch.setenv("ARENA_TOKEN", Token.objects.create(user=mentee_a).key)
