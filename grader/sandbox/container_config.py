@@ -12,6 +12,7 @@ Two kinds of runner image, told apart by the image's labels:
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from grader.sandbox.environment import (
     runtime_paths,
     validate_target,
 )
+from grader.sandbox.reaper import DEADLINE_LABEL, GRACE_S
 from grader.sandbox.runtime import runtime_layout
 
 __all__ = ["DEFAULT_IMAGE", "RunnerImage", "container_settings", "runner_image_name"]
@@ -129,6 +131,7 @@ def container_settings(spec: SandboxSpec, image: RunnerImage, *, stdin: bool) ->
     """Keyword arguments for `docker.APIClient.create_container` + `create_host_config`."""
     limits = spec.limits
     mib = 1024 * 1024
+    deadline_s = limits.wall_seconds + GRACE_S + 60
     mounts = _runtime_mounts(tuple(spec.packages)) if image.host_runtime else []
     mounts += _spec_mounts(spec)
     command = list(spec.argv)
@@ -169,6 +172,8 @@ def container_settings(spec: SandboxSpec, image: RunnerImage, *, stdin: bool) ->
         "network_disabled": True,
         "stdin_open": stdin,  # with detach=False this also sets StdinOnce
         "tty": False,
-        "labels": {"arena.sandbox": "1"},
+        # The sweep of `reaper.py` removes a container still there past this (its wall clock,
+        # the reaper's grace and a minute to be created and started).
+        "labels": {"arena.sandbox": "1", DEADLINE_LABEL: f"{time.time() + deadline_s:.0f}"},
         "host_config": host_config,
     }

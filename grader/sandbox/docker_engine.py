@@ -2,7 +2,8 @@
 
 Output is read from an attach stream opened before the container starts (the logging driver is
 off, so nothing is stored by the engine). The wall-clock limit and the run's total CPU time
-are enforced from here; the container is always removed, whatever happens.
+are enforced from here; the container is always removed, whatever happens. If this process
+dies, a detached reaper removes the container soon after its wall clock (`reaper.py`).
 
 CPU time: the engine only offers RLIMIT_CPU, which is per process, so a run that spreads its
 work over many short-lived processes (or DataLoader workers) could use far more than
@@ -30,6 +31,7 @@ from grader.errors import GraderError, SandboxUnavailable
 from grader.sandbox.base import Limits, RunResult, Sandbox, SandboxProcess, SandboxSpec
 from grader.sandbox.container_config import RunnerImage, container_settings, runner_image_name
 from grader.sandbox.local_process import signal_exit_code
+from grader.sandbox.reaper import spawn_reaper, sweep_expired_containers
 from grader.sandbox.streams import CappedBuffer
 
 __all__ = ["DockerSandbox"]
@@ -94,6 +96,8 @@ class DockerProcess:
         self._started_at = time.monotonic()
         self._api.start(container_id)
         self._start_s = time.monotonic() - self._started_at
+        # From outside this process too: if it dies, the container still ends (reaper.py).
+        spawn_reaper(container_id, limits.wall_seconds)
         # The wall clock holds whether or not anyone is in wait(): a watchdog enforces it,
         # with a client of its own (one HTTP connection per thread).
         watchdog_api = docker.from_env(timeout=_ENGINE_TIMEOUT_S).api
@@ -242,6 +246,7 @@ class DockerSandbox(Sandbox):
         reader: _AttachReader | None = None
         processes: list[DockerProcess] = []
         try:
+            sweep_expired_containers(self._client)  # left by dead workers whose reaper died too
             container_id = self._create(spec, bool(stdin))
             params = {"stdout": 1, "stderr": 1, "stream": 1, "stdin": int(bool(stdin))}
             sock = _raw_socket(api.attach_socket(container_id, params=params))
