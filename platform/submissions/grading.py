@@ -22,6 +22,7 @@ from pathlib import Path
 from django.conf import settings
 
 from submissions.models import Submission
+from submissions.storage import StoredUploadCorrupt, file_sha256
 
 # Variables the grader may need; everything else (credentials above all) stays behind.
 _PASSED_THROUGH = (
@@ -101,6 +102,12 @@ def _stage_upload(submission: Submission, work: Path) -> Path:
     staged = work / name
     with submission.file.open("rb") as source, staged.open("wb") as target:
         shutil.copyfileobj(source, target)
+    # The copy is what gets graded: it must be the mentee's bytes, not a damaged store.
+    if file_sha256(staged) != submission.sha256:
+        raise StoredUploadCorrupt(
+            f"the stored upload of submission {submission.pk} does not match its sha256 "
+            f"{submission.sha256}; the mentee must upload it again"
+        )
     os.chmod(work, 0o755)
     os.chmod(staged, 0o644)
     return staged

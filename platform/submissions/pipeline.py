@@ -96,7 +96,7 @@ def grade(submission_id: int) -> str | None:
 
 def worker_failure_message(exc: Exception) -> str:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return f"the worker's disk is full ({exc.filename or 'its work folder'}); retried later"
+        return f"the worker's disk is full ({exc.filename or 'its work folder'})"
     return f"the worker failed while grading: {type(exc).__name__}: {exc}"
 
 

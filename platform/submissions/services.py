@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from courses.models import Assignment
@@ -14,6 +15,8 @@ from django.utils import timezone
 from submissions.models import Status, Submission
 from submissions.queue import enqueue_grading
 from submissions.uploads import SubmissionRefused, check_upload
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "SubmissionRefused",
@@ -43,11 +46,24 @@ def create_submission(user: AnyUser, assignment: Assignment, uploaded: UploadedF
             original_filename=(uploaded.name or "")[-255:],
             size_bytes=checked.size,
         )
-        submission.file.save(uploaded.name or "upload", uploaded.file, save=False)
+        _store(submission, uploaded)
         submission.enqueued_at = timezone.now()
         submission.save()
         enqueue_grading(submission)
     return submission
+
+
+def _store(submission: Submission, uploaded: UploadedFile) -> None:
+    """Atomic (see storage): a failed write leaves neither a row nor a partial file."""
+    try:
+        submission.file.save(uploaded.name or "upload", uploaded.file, save=False)
+    except OSError as exc:
+        log.error("could not store an upload: %s", exc)
+        raise SubmissionRefused(
+            "The server could not store your file right now (its disk may be full); "
+            "nothing was recorded, try again later.",
+            http_status=503,
+        ) from exc
 
 
 def quota_left(user: AnyUser, assignment: Assignment) -> int:

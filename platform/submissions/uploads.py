@@ -16,7 +16,8 @@ _CHUNK = 1024 * 1024
 
 class SubmissionRefused(Exception):
     """The upload cannot be accepted; ``message`` tells the mentee why, in one sentence.
-    ``http_status`` is 429 for an exhausted quota, 400 otherwise."""
+    ``http_status``: 429 for an exhausted quota, 503 when the server could not store it, 400
+    for a bad file."""
 
     def __init__(self, message: str, http_status: int = 400) -> None:
         super().__init__(message)

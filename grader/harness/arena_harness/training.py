@@ -1,24 +1,25 @@
 """Training inside the sandbox under the part's budget (``train`` parts).
 
-The budget is a fixed amount of work, not an amount of time: ``epochs`` passes over the
-training split in orders drawn from ``seed``, ``batch_size`` images a step, stopping after
-``images`` images when that is set. The same work gives the same model on a loaded worker and
-on an idle one; ``seconds`` is only a ceiling. The default loop measures its steps and does not
-start one it expects to end past the ceiling, so a slow worker gets a model trained on fewer
-images rather than a failed part.
+The training split never enters the sandbox as a file: the trusted side hands it out one
+batch per request (``BatchFeed``), in the budget's order, and stops after the budget's images
+or where the next step would end past the ``seconds`` ceiling. The submission can therefore
+train on no more samples than the budget, whatever it does at import or in threads; the
+trusted side counts what it sent.
 
-The mentee may define ``train(model, images, labels, budget)`` instead; it receives the same
-budget (a plain dict) and must stay under ``seconds`` itself. Either way the trusted side also
-enforces the ceiling from outside (its request deadline).
+The mentee may define ``train(model, batches, budget)``: ``batches`` yields ``(images,
+labels)`` on the model's device, ``budget`` is a plain dict of the part's budget. Without it,
+``default_loop`` makes one optimizer step per batch. Either way the state is copied the moment
+``train`` returns, and a Python thread still running then fails the part.
 """
 
 from __future__ import annotations
 
-import math
+import socket
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -28,15 +29,9 @@ import torch
 from . import wire
 from .loading import HarnessFailure
 
-# The loop stops where the next step would end past this share of the ceiling: what is left
-# is for handing the trained state back.
-DEADLINE_FRACTION = 0.95
-# A step is expected to take this much longer than the slowest of the recent ones: a loaded
-# worker's steps vary (another process wakes up, the allocator grows).
-STEP_MARGIN = 1.5
-RECENT_STEPS = 5
 # The harness fails the part past this share of the ceiling (a custom train() that overran).
 OVERRUN_FRACTION = 1.05
+NEXT = "next"  # the reply message that asks the trusted side for the next batch
 
 
 @dataclass
@@ -45,22 +40,6 @@ class TrainingRun:
 
     steps: int = 0
     images: int = 0
-    planned_images: int = 0
-    seconds: float = 0.0
-    stopped_by_ceiling: bool = False
-
-    def describe(self, split: int) -> str:
-        epochs = self.images / split if split else 0.0
-        line = (
-            f"[train] {self.steps} steps, {self.images} images ({epochs:.2f} epochs) "
-            f"in {self.seconds:.1f} s"
-        )
-        if self.stopped_by_ceiling:
-            line += (
-                f"; the time ceiling stopped it before the budget's {self.planned_images} images "
-                "(a slow worker: the model is less trained than on others)"
-            )
-        return line
 
 
 def seed_everything(budget: dict[str, Any]) -> None:
@@ -68,40 +47,85 @@ def seed_everything(budget: dict[str, Any]) -> None:
     torch.manual_seed(int(budget.get("seed", 0)))
 
 
-def train(
-    module: ModuleType,
-    model: torch.nn.Module,
-    train_path: Path,
-    budget: dict[str, Any],
-    device: torch.device,
+class BatchFeed:
+    """The batches the trusted side hands out, one request each.
+
+    ``request`` is the pending request (the train request, then each batch); asking for the
+    next batch answers it with ``NEXT`` and waits for the next request. A request that is not
+    a batch (the trusted side's "end") ends the feed; the state is then the answer to it.
+    """
+
+    def __init__(
+        self, sock: socket.socket, shm: memoryview, request: dict, device: torch.device
+    ) -> None:
+        self.sock, self.shm, self.request, self.device = sock, shm, request, device
+        self.done = False
+        self.handed = 0  # samples given to the submission, for the log line
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        return self
+
+    def __next__(self) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.done:
+            raise StopIteration
+        seq = int(self.request.get("seq", 0))
+        self.sock.sendall(wire.encode_frame(wire.RESULT, wire.OK, seq, NEXT))
+        incoming = wire.recv_request(self.sock)
+        # Replies go to the newest request from now on (Server.answer reads it back).
+        self.request["seq"] = incoming.get("seq", 0)
+        if incoming.get("op") != "batch":
+            self.done = True
+            raise StopIteration
+        images = _private(self.shm, incoming["images"], torch.float32)
+        labels = _private(self.shm, incoming["labels"], torch.int64)
+        if images.shape[0] != labels.shape[0]:
+            raise HarnessFailure(wire.BAD_REQUEST, "a batch's images and labels differ in size")
+        self.handed += int(labels.shape[0])
+        return images.to(self.device), labels.to(self.device)
+
+
+def _private(shm: memoryview, spec: dict, dtype: torch.dtype) -> torch.Tensor:
+    return torch.from_numpy(np.array(wire.tensor_view(shm, spec))).to(dtype)
+
+
+def run(
+    module: ModuleType, model: torch.nn.Module, feed: BatchFeed, budget: dict[str, Any]
 ) -> None:
-    with np.load(train_path, allow_pickle=False) as data:
-        images = torch.from_numpy(np.array(data["images"], dtype=np.float32))
-        labels = torch.from_numpy(np.array(data["labels"], dtype=np.int64))
+    """Train ``model`` on the feed with the mentee's ``train`` or the default loop."""
+    refuse_foreign_threads("started at import")
     model.train()
     started = time.monotonic()
     custom = getattr(module, "train", None)
     if callable(custom):
-        result = custom(model, images, labels, dict(budget))
+        result = custom(model, feed, dict(budget))
         if result is not None and result is not model:
             raise HarnessFailure(
                 wire.INTERFACE,
                 "train() must train the model in place and return None or the same model",
             )
     else:
-        run = default_loop(model, images.to(device), labels.to(device), budget, started)
-        print(run.describe(len(images)), flush=True)
+        done = default_loop(model, feed, budget)
+        print(f"[train] {done.steps} steps, {done.images} images", flush=True)
+    refuse_foreign_threads("started by train() was still running when it returned")
     if time.monotonic() - started > float(budget["seconds"]) * OVERRUN_FRACTION:
         raise HarnessFailure(
             wire.BUDGET, f"training took longer than the budget of {budget['seconds']} s"
         )
 
 
-def planned_images(budget: dict[str, Any], split: int) -> int:
-    """The images the budget's work goes through: whole epochs, or ``images`` if fewer."""
-    total = int(budget.get("epochs", 1)) * split
-    cap = int(budget.get("images", 0) or 0)
-    return min(total, cap) if cap > 0 else total
+def refuse_foreign_threads(when: str) -> None:
+    """Training happens inside the train call only: no Python thread may run beside it.
+
+    ``sys._current_frames`` lists every thread running Python code, including those started
+    with ``_thread`` directly; PyTorch's own worker threads run no Python and are not listed.
+    """
+    main = threading.main_thread().ident
+    others = [ident for ident in sys._current_frames() if ident != main]
+    if others:
+        raise HarnessFailure(
+            wire.BUDGET,
+            f"a thread {when}: the model trains only inside train(), on the batches it is given",
+        )
 
 
 def make_optimizer(model: torch.nn.Module, budget: dict[str, Any]) -> torch.optim.Optimizer:
@@ -113,41 +137,19 @@ def make_optimizer(model: torch.nn.Module, budget: dict[str, Any]) -> torch.opti
 
 def default_loop(
     model: torch.nn.Module,
-    images: torch.Tensor,
-    labels: torch.Tensor,
+    batches: Iterator[tuple[torch.Tensor, torch.Tensor]],
     budget: dict[str, Any],
-    started: float,
-    clock: Callable[[], float] = time.monotonic,
 ) -> TrainingRun:
-    """The budget's work, stopped early only where the next step would overshoot the ceiling."""
+    """One step of the budget's optimizer per batch handed out."""
     optimizer = make_optimizer(model, budget)
-    generator = torch.Generator().manual_seed(int(budget.get("seed", 0)))
-    batch_size = int(budget["batch_size"])
-    deadline = started + float(budget["seconds"]) * DEADLINE_FRACTION
-    run = TrainingRun(planned_images=planned_images(budget, len(images)))
-    recent: list[float] = []
-    epochs = math.ceil(run.planned_images / len(images)) if len(images) else 0
-    for _ in range(epochs):
-        order = torch.randperm(len(images), generator=generator).to(images.device)
-        for start in range(0, len(images), batch_size):
-            left = run.planned_images - run.images
-            if left <= 0:
-                break
-            now = clock()
-            expected = STEP_MARGIN * max(recent) if recent else 0.0
-            if now + expected > deadline:
-                run.stopped_by_ceiling = True
-                run.seconds = now - started
-                return run
-            index = order[start : start + min(batch_size, left)]
-            optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(images[index]), labels[index])
-            loss.backward()
-            optimizer.step()
-            if images.device.type == "cuda":
-                torch.cuda.synchronize(images.device)
-            recent = (recent + [clock() - now])[-RECENT_STEPS:]
-            run.steps += 1
-            run.images += len(index)
-    run.seconds = clock() - started
+    run = TrainingRun()
+    for images, labels in batches:
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+        if images.device.type == "cuda":
+            torch.cuda.synchronize(images.device)
+        run.steps += 1
+        run.images += len(labels)
     return run

@@ -1,0 +1,70 @@
+"""Forbidden operators of "by hand" checks (threat 40): both halves of the audit, applied.
+
+A functions check with ``forbidden_ops`` fails, whatever its values, when the source its
+function reaches names a library call that runs one of them (``grader.source_audit``, on this
+side), or when the sandbox's dispatch-mode record says one ran during its hidden calls
+(``arena_harness.audit``: one flag per name the trusted side sent). The message names the
+operator from the bundle's own list: a fixed vocabulary, nothing from the sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from grader.bundle import Check
+from grader.parts.common import PartContext
+from grader.parts.stage import Session
+from grader.report import CheckResult
+from grader.source_audit import TAMPERED, audit_checks
+
+AUDIT_TIMEOUT_S = 30.0
+TAMPERING_MESSAGE = (
+    "the source reaches into the grader's audit (the harness, dispatch modes, torch._C, "
+    "sys.modules): no audited check earns points"
+)
+
+
+def call_fields(check: Check) -> dict[str, list[str]]:
+    """What a call request adds so that the harness records the check's forbidden operators."""
+    return {"audit": list(check.forbidden_ops)} if check.forbidden_ops else {}
+
+
+def recorded(session: Session, checks: Sequence[Check]) -> dict[str, list[str]]:
+    """Per audited check, the forbidden operators the sandbox recorded over its calls."""
+    used: dict[str, list[str]] = {}
+    for check in checks:
+        if not check.forbidden_ops:
+            continue
+        forbidden = list(check.forbidden_ops)
+        reply = session.request(
+            {"op": "audit", "function": check.function, "forbidden": forbidden},
+            what=check.name,
+            timeout=AUDIT_TIMEOUT_S,
+        )
+        flags = session.get(reply, 0, (len(forbidden),))
+        used[check.name] = [op for op, flag in zip(forbidden, flags) if flag]
+    return used
+
+
+def enforce(
+    ctx: PartContext, results: list[CheckResult], used: dict[str, list[str]]
+) -> list[CheckResult]:
+    """``results`` (one per check, in the part's order) with every audited violation failed."""
+    functions = {c.function: c.forbidden_ops for c in ctx.part.checks if c.forbidden_ops}
+    scanned = audit_checks(ctx.submission, ctx.bundle.entry, functions) if functions else {}
+    for check, result in zip(ctx.part.checks, results):
+        found = scanned.get(check.function, [])
+        ops = [op for op in check.forbidden_ops if op in found or op in used.get(check.name, [])]
+        if TAMPERED in found:
+            fail(result, TAMPERING_MESSAGE)
+        elif ops:
+            fail(result, forbidden_message(ops))
+    return results
+
+
+def forbidden_message(ops: list[str]) -> str:
+    return f"uses {', '.join(ops)}, which this check forbids: write it by hand (see the statement)"
+
+
+def fail(result: CheckResult, message: str) -> None:
+    result.passed, result.points, result.message = False, 0.0, message
