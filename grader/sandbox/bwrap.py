@@ -34,6 +34,7 @@ from grader.sandbox.environment import (
     runtime_paths,
     sandbox_user,
     validate_target,
+    writable_entries,
 )
 from grader.sandbox.local_process import LocalProcess, feed_stdin
 from grader.sandbox.privileges import ChildSetup, make_preexec, rlimits_for
@@ -169,7 +170,7 @@ def _writable_mount_args(mount: Mount, source: str) -> list[str]:
     """A writable mount is a tiny capped tmpfs with the source's entries bound in one by one
     (the IPC socket and shared-memory file): nothing new can be written to the host through it."""
     args = ["--perms", "0555", "--size", str(MASK_TMPFS_BYTES), "--tmpfs", mount.target]
-    for name in sorted(os.listdir(mount.source)):
+    for name in writable_entries(mount.source):
         args += ["--bind", os.path.join(source, name), f"{mount.target}/{name}"]
     return args
 

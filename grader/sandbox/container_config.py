@@ -29,6 +29,7 @@ from grader.sandbox.environment import (
     python_executable,
     runtime_paths,
     validate_target,
+    writable_entries,
 )
 from grader.sandbox.reaper import DEADLINE_LABEL, GRACE_S
 from grader.sandbox.runtime import runtime_layout
@@ -106,7 +107,7 @@ def _spec_mounts(spec: SandboxSpec) -> list[DockerMount]:
             )
             continue
         mounts.append(_empty_dir(mount.target))
-        for name in sorted(os.listdir(mount.source)):
+        for name in writable_entries(mount.source):
             source = os.path.join(mount.source, name)
             target = f"{mount.target}/{name}"
             mounts.append(DockerMount(target=target, source=source, type="bind", read_only=False))

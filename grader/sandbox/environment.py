@@ -24,6 +24,7 @@ __all__ = [
     "runtime_paths",
     "sandbox_user",
     "validate_target",
+    "writable_entries",
 ]
 
 SANDBOX_USER = "arena-sandbox"
@@ -119,6 +120,12 @@ def grant_sandbox_access(path: Path, *, writable: bool = False) -> None:
             entry.chmod(0o777 if writable else 0o755)
         else:
             entry.chmod(0o666 if writable else 0o644)
+
+
+def writable_entries(source: Path) -> list[str]:
+    """The names a writable mount's source holds when the run starts: each is bound alone into
+    a capped empty directory, so nothing new can be created on the host through the mount."""
+    return sorted(os.listdir(source)) if source.is_dir() else []
 
 
 def validate_target(target: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from grader.errors import GraderError, SandboxUnavailable
 from grader.sandbox import Limits, Mount, SandboxSpec, get_sandbox
-from grader.sandbox.bwrap import build_bwrap_argv, gpu_device_nodes
+from grader.sandbox.bwrap import MASK_TMPFS_BYTES, build_bwrap_argv, gpu_device_nodes
 from grader.sandbox.container_config import RunnerImage, container_settings
 
 SPEC = SandboxSpec(
@@ -49,23 +49,49 @@ def test_it_asks_bwrap_for_every_isolation_flag() -> None:
         assert flag in argv
     assert argv[argv.index("--cap-drop") + 1] == "ALL"
     assert "--share-net" not in argv
-    assert ("/", "--chdir") == (
-        argv[argv.index("--remount-ro") + 1],
-        argv[argv.index("--remount-ro") + 2],
-    )
+    chdir = argv.index("--chdir")
+    assert argv[chdir - 2 : chdir] == ["--remount-ro", "/"]  # the root last, once all is bound
 
 
 def test_it_sizes_scratch_and_shm_tmpfs() -> None:
     argv = _argv()
     sizes = {argv[i + 3]: int(argv[i + 1]) for i, a in enumerate(argv) if a == "--size"}
-    assert sizes == {"/dev/shm": 20 * 1024 * 1024, "/scratch": 10 * 1024 * 1024}
+    assert sizes.pop("/dev/shm") == 20 * 1024 * 1024
+    assert sizes.pop("/scratch") == 10 * 1024 * 1024
+    # Everything else is an empty directory: the data masks, site-packages, the IPC directory.
+    assert "/arena/ipc" in sizes and "/usr/share" in sizes
+    assert set(sizes.values()) == {MASK_TMPFS_BYTES}
 
 
 def test_it_binds_mounts_read_only_unless_writable_and_uses_staged_sources() -> None:
     argv = _argv()
     assert ("/tmp/stage1", "/arena/submission") in _pairs(argv, "--ro-bind")
-    assert ("/srv/ipc", "/arena/ipc") in _pairs(argv, "--bind")
     assert ("/venv", "/venv") in _pairs(argv, "--ro-bind")
+    assert not [t for _, t in _pairs(argv, "--bind") if t == "/arena/ipc"]
+
+
+def test_a_writable_mount_is_a_capped_empty_directory_with_its_entries_bound_in(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "arena.sock").touch()
+    (tmp_path / "shm").write_bytes(b"0" * 4096)
+    spec = SandboxSpec(argv=["true"], mounts=(Mount(tmp_path, "/arena/ipc", writable=True),))
+    argv = _argv(spec)
+    binds = _pairs(argv, "--bind")
+    assert binds == [
+        (str(tmp_path / "arena.sock"), "/arena/ipc/arena.sock"),
+        (str(tmp_path / "shm"), "/arena/ipc/shm"),
+    ]
+    tmpfs = argv.index("/arena/ipc") - 1
+    assert argv[tmpfs] == "--tmpfs" and argv[tmpfs - 2 : tmpfs] == ["--size", str(MASK_TMPFS_BYTES)]
+    remounted = [argv[i + 1] for i, a in enumerate(argv) if a == "--remount-ro"]
+    assert "/arena/ipc" in remounted  # after its binds: nothing can be created in it
+    docker = container_settings(spec, HOST_IMAGE, stdin=False)["host_config"]["mounts"]
+    by_target = {m["Target"]: m for m in docker}
+    assert by_target["/arena/ipc"]["Type"] == "tmpfs"
+    assert by_target["/arena/ipc"]["TmpfsOptions"] == {"SizeBytes": 65536, "Mode": 0o555}
+    assert by_target["/arena/ipc/shm"]["ReadOnly"] is False
+    assert by_target["/arena/ipc/shm"]["Source"] == str(tmp_path / "shm")
 
 
 def test_it_replaces_the_python_placeholder_and_sets_the_allow_listed_env() -> None:
@@ -128,7 +154,8 @@ def test_it_mounts_the_host_runtime_only_for_the_offline_image() -> None:
     offline = container_settings(SPEC, HOST_IMAGE, stdin=False)["host_config"]["mounts"]
     targets = {m["Target"]: m["ReadOnly"] for m in offline}
     assert targets["/usr"] is True and targets["/arena/submission"] is True
-    assert targets["/arena/ipc"] is False
+    types = {m["Target"]: m["Type"] for m in offline}
+    assert types["/arena/ipc"] == types["/usr/share"] == "tmpfs"
     production = RunnerImage(
         "arena-runner:cuda", host_runtime=False, python="/opt/conda/bin/python", user="10001:10001"
     )
