@@ -123,6 +123,8 @@ def submission_select(request: Request, submission_id: int) -> Response:
     submission = _submission(request, submission_id)
     if submission.owner_id != request.user.pk:
         return Response({"detail": "Only the author selects a submission."}, status=403)
+    if not isinstance(request.data, dict):  # a JSON list or string: not a request we know
+        return Response({"detail": 'Send a JSON object such as {"selected": true}.'}, status=400)
     selected = request.data.get("selected", True) not in (False, "false", "0", 0)
     try:
         services.set_selected(submission, selected)

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads a body: size and NUL checks, then login limits.
+    "arena_site.request_guard.RequestGuardMiddleware",
+    "arena_site.login_limits.LoginRateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,6 +105,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("ARENA_DB_CONN_MAX_AGE", 60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The shared store of login limits: Redis when the broker is Redis, else the database (make
+# run); "database" is also the fallback while Redis is down. Its table is made by a migration.
+_DATABASE_CACHE = {
+    "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+    "LOCATION": "arena_cache",
+}
+_REDIS_CACHE_URL = env_str("ARENA_CACHE_URL", "") or env_str("ARENA_BROKER_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _REDIS_CACHE_URL,
+            "KEY_PREFIX": "arena",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+        if _REDIS_CACHE_URL.startswith(("redis://", "rediss://"))
+        else _DATABASE_CACHE
+    ),
+    "database": _DATABASE_CACHE,
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -151,9 +175,18 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Applied to the token endpoint only: slows down password guessing.
+    # Applied to the token endpoint only; the shared limits are login_limits' (below).
     "DEFAULT_THROTTLE_RATES": {"login": env_str("ARENA_LOGIN_RATE", "30/minute")},
 }
+
+# --- Requests and logins -----------------------------------------------------------------------
+# Proxies whose X-Forwarded-For is believed (comma-separated addresses); none by default.
+ARENA_TRUSTED_PROXIES = env_list("ARENA_TRUSTED_PROXIES", [])
+ARENA_LOGIN_WINDOW_S = env_int("ARENA_LOGIN_WINDOW_S", 900, minimum=1)
+ARENA_LOGIN_MAX_PER_IP = env_int("ARENA_LOGIN_MAX_PER_IP", 100, minimum=1)
+ARENA_LOGIN_MAX_FAILURES_PER_USER = env_int("ARENA_LOGIN_MAX_FAILURES_PER_USER", 20, minimum=1)
+# Bodies of requests other than uploads (which get their assignment's limit).
+ARENA_MAX_REQUEST_KB = env_int("ARENA_MAX_REQUEST_KB", 2048, minimum=1)
 
 # --- Grading -----------------------------------------------------------------------------------
 ARENA_SANDBOX = env_choice("ARENA_SANDBOX", "auto", ("auto", "docker", "bwrap", "none"))
