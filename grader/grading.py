@@ -191,7 +191,7 @@ def _run_part(ctx: PartContext) -> PartResult:
     if result.failure is not None:
         graded = {c.name for c in result.checks}
         result.checks += [
-            CheckResult(c.name, False, 0.0, c.points, "not graded: " + result.failure.message)
+            CheckResult(c.name, False, 0.0, c.max_points, "not graded: " + result.failure.message)
             for c in _expected_checks(ctx)
             if c.name not in graded
         ]
