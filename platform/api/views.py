@@ -13,7 +13,6 @@ from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from submissions import services
 from submissions.models import Submission
 
@@ -21,14 +20,11 @@ from api import serializers
 from api.permissions import IsMentor
 
 
-class LoginRateThrottle(AnonRateThrottle):
-    scope = "login"
-
-
 class ObtainToken(ObtainAuthToken):
-    """POST {"username", "password"} -> {"token"}."""
+    """POST {"username", "password"} -> {"token"}. Guessing is limited by
+    arena_site.login_limits (shared by every process and every login form), not here."""
 
-    throttle_classes = (LoginRateThrottle,)
+    throttle_classes = ()
 
 
 def _assignment(request: Request, slug: str) -> Assignment:

@@ -175,8 +175,6 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Applied to the token endpoint only; the shared limits are login_limits' (below).
-    "DEFAULT_THROTTLE_RATES": {"login": env_str("ARENA_LOGIN_RATE", "30/minute")},
 }
 
 # --- Requests and logins -----------------------------------------------------------------------
