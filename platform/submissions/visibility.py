@@ -61,8 +61,6 @@ _MENTOR_PREFIXES = ("timed_",)
 _DECLARED = {
     "public": Audience.PUBLIC,
     "after_deadline": Audience.AFTER_DEADLINE,
-    "timing": Audience.AFTER_DEADLINE,
-    "private": Audience.AFTER_REVEAL,
     "after_reveal": Audience.AFTER_REVEAL,
     "mentor": Audience.MENTOR,
 }
@@ -71,10 +69,6 @@ _DECLARED = {
 def base_name(key: str) -> str:
     """``cnn/private_accuracy`` -> ``private_accuracy``: the part prefix does not change a rule."""
     return key.rsplit("/", 1)[-1]
-
-
-def is_private_split(key: str) -> bool:
-    return base_name(key).startswith("private")
 
 
 def _by_name(key: str) -> Audience | None:
@@ -109,7 +103,7 @@ class ViewerRights:
     """What one viewer may read of one assignment's reports right now."""
 
     mentor: bool
-    widest: Audience  # the narrowest audience this viewer still belongs to
+    widest: Audience  # the most restricted audience this viewer is part of now
 
     def may_see(self, audience: Audience) -> bool:
         return self.mentor or audience <= self.widest

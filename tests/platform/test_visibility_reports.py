@@ -158,3 +158,20 @@ def test_arena_status_prints_no_hidden_metric(graded, mentee_a, live_server, mon
     printed = capsys.readouterr().out
     assert f"Submission {graded.pk}" in printed
     assert [key for key in narrower_than(graded.metrics, Audience.PUBLIC) if key in printed] == []
+
+
+def test_the_platform_and_the_grader_agree_on_every_declared_metric() -> None:
+    """Where a report declares audiences (``metric_info``), the platform applies exactly them:
+    its name rule never widens one, and for the names of today's reports never narrows one."""
+    words = {a.name.lower(): a for a in Audience}
+    declared = [stored(path) for path in REPORTS if stored(path)["metric_info"]]
+    assert declared, "no stored report carries metric_info"
+    for report in declared:
+        info = report["metric_info"]
+        assert metric_keys(report["metrics"]) <= set(info)
+        disagree = {
+            key: (metric_audience(key, info).name, item["visibility"])
+            for key, item in info.items()
+            if metric_audience(key, info) != words[item["visibility"]]
+        }
+        assert disagree == {}
