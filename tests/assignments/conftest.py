@@ -131,14 +131,25 @@ def describe(report: dict[str, Any]) -> str:
     return f"status={report['status']} score={report['score']} error={report['error']} | {checks}"
 
 
+def assert_closed_vocabulary(report: dict[str, Any]) -> None:
+    """Every check message is a sentence of grader.vocabulary (issue 11, class 4), so every
+    bundle's solution and wrong uploads prove it over real reports."""
+    from grader.vocabulary import in_vocabulary
+
+    outside = [c["message"] for c in report["checks"] if not in_vocabulary(c["message"])]
+    assert not outside, f"messages outside the vocabulary: {outside}"
+
+
 def assert_full_marks(report: dict[str, Any]) -> None:
     assert report["status"] == "scored", describe(report)
     assert report["score"] == pytest.approx(100.0), describe(report)
+    assert_closed_vocabulary(report)
 
 
 def assert_loses_exactly(report: dict[str, Any], case: WrongCase) -> None:
     """The named checks earn 0 points, every other check its maximum, and the score adds up."""
     assert report["status"] == case.status, describe(report)
+    assert_closed_vocabulary(report)
     points = check_points(report)
     unknown = set(case.fails) - set(points)
     assert not unknown, f"expectations name checks the report lacks: {unknown}; {describe(report)}"

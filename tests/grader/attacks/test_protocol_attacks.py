@@ -32,6 +32,7 @@ def assert_protocol_failure(report: Report, kinds: tuple[str, ...] = ("protocol"
     assert report.error is not None and report.error.kind in kinds, report.to_dict()
     assert report.score == 0.0 and report.metrics == {}
     assert all(not check.passed and check.points == 0.0 for check in report.checks)
+    assert sum(check.max_points for check in report.checks) == 100.0  # what it was worth
 
 
 def test_a_shrunk_shared_memory_file_is_a_protocol_failure(grade_with, tmp_path: Path) -> None:

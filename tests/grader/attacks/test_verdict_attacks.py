@@ -34,6 +34,7 @@ def test_a_forged_verdict_is_a_failure_with_no_hidden_result(grade_with, attack:
     assert report.checks and all(
         (c.passed, c.points, c.message) == (False, 0.0, NOT_GRADED) for c in report.checks
     )
+    assert sum(c.max_points for c in report.checks) == 100.0
 
 
 def test_latency_steered_by_a_hidden_pixel_is_rounded_and_held_back(
