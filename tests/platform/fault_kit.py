@@ -1,9 +1,11 @@
 """Fault injection for the platform's fault tests: a Redis of the test's own that can be
-stopped and restarted, and direct reads of the stack's PostgreSQL rows."""
+stopped and restarted, a database link that can be cut, and direct reads of the stack's rows."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +66,71 @@ def rows(stack: Stack, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
     with psycopg.connect(stack.env["DATABASE_URL"], autocommit=True) as connection:
         return connection.execute(sql, params).fetchall()
+
+
+class CuttableLink:
+    """A TCP forwarder to PostgreSQL for one process: `cut()` drops every connection and
+    refuses new ones (as a network partition does), `restore()` lets them through again."""
+
+    def __init__(self, target_port: int = 5432) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._open = threading.Event()
+        self._open.set()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._server = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def cut(self) -> None:
+        self._open.clear()
+        with self._lock:
+            for sock in self._sockets:
+                _close(sock)
+            self._sockets.clear()
+
+    def restore(self) -> None:
+        self._open.set()
+
+    def close(self) -> None:
+        self.cut()
+        _close(self._server)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            if not self._open.is_set():
+                _close(client)
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+            except OSError:
+                _close(client)
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=_pump, args=(source, sink), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        _close(source)
+        _close(sink)
+
+
+def _close(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    sock.close()

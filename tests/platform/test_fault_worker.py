@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from fault_kit import OwnRedis, rows
+from fault_kit import CuttableLink, OwnRedis, rows
 from platform_testkit import REFERENCE_SOLUTION, SMOKE_SLUG
 from stack import ApiUser, Stack, free_port, running_stack, wait_until
 
@@ -123,3 +123,32 @@ def test_stored_bytes_that_no_longer_match_their_sha256_are_never_graded(stack: 
     _, attempt, kind, message = outcome(stack, submission)
     assert (final["status"], kind, attempt) == ("error", "storage", 1)
     assert "sha256" in message and "upload it again" in message
+
+
+def test_a_worker_that_loses_the_database_mid_life_keeps_the_message_until_it_returns(
+    stack: Stack,
+) -> None:
+    link = CuttableLink()
+    good_database = stack.env["DATABASE_URL"]
+    stack.env["DATABASE_URL"] = good_database.replace(":5432/", f":{link.port}/")
+    try:
+        stack.start_worker()  # reaches the database through the link, then loses it
+    finally:
+        stack.env["DATABASE_URL"] = good_database
+    try:
+        wait_until(lambda: "ready" in (stack.home / "worker0.log").read_text(), 120, "ready")
+        link.cut()
+        alice = ApiUser(stack, "mentee1", "mentee-demo")
+        submission = alice.submit(SMOKE_SLUG, REFERENCE_SOLUTION)
+        wait_until(
+            lambda: "database unavailable" in (stack.home / "worker0.log").read_text(),
+            60,
+            "the worker to meet the cut",
+        )
+        time.sleep(6)  # at least one retry meets the cut too
+        assert outcome(stack, submission)[:2] == ("queued", 0)
+        link.restore()
+        final = alice.wait_final(submission, seconds=120)
+        assert (final["status"], final["score"]) == ("scored", 100.0)
+    finally:
+        link.close()

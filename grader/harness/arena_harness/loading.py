@@ -220,5 +220,18 @@ def load_by_order(model: torch.nn.Module, path: Path) -> None:
             dest.copy_(src.to(dtype=dest.dtype, device=dest.device))
 
 
+# Packages a sandbox lacks unless its bundle asks (torchvision) or always (datasets, SciPy's
+# stack): a failed import of one is named, from this fixed list only, so the message carries
+# nothing the submission chose.
+_ABSENT_PACKAGES = frozenset(
+    ("torchvision", "sklearn", "skimage", "mlxtend", "scipy", "pandas")
+    + ("matplotlib", "PIL", "cv2", "tensorflow", "keras", "timm")
+)
+
+
 def _kind(exc: BaseException) -> str:
+    missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+    top = missing.split(".")[0] if isinstance(missing, str) else None
+    if top in _ABSENT_PACKAGES:
+        return f"{type(exc).__name__} ({top} is not available in this assignment's sandbox)"
     return type(exc).__name__
