@@ -2,8 +2,8 @@
 
 Django spools a multipart body to disk before a view could check its size, so the cap is
 taken from Content-Length up front: per route, the assignment's own upload limit for the two
-upload routes, ARENA_MAX_REQUEST_KB for everything else. NUL bytes in the path or the query
-string are refused too (PostgreSQL rejects them in any text parameter: a 500 otherwise).
+upload routes, ARENA_MAX_REQUEST_KB for everything else. NUL bytes in the path (404) or the
+query string (400) are refused too: PostgreSQL rejects them in any text parameter (a 500).
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ class RequestGuardMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _has_nul(request):
-            return _refuse(request, 400, "The address contains a NUL byte.")
+        if "\x00" in request.path_info:  # no resource is named so
+            return _refuse(request, 404, "Not found.")
+        if "\x00" in unquote(str(request.META.get("QUERY_STRING", ""))):
+            return _refuse(request, 400, "The query string contains a NUL byte.")
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -55,11 +57,6 @@ def body_limit(request: HttpRequest) -> int:
         upload = assignment.max_upload_bytes if assignment else settings.ARENA_MAX_UPLOAD_MB * 2**20
         return upload + _MULTIPART_OVERHEAD
     return settings.ARENA_MAX_REQUEST_KB * 1024
-
-
-def _has_nul(request: HttpRequest) -> bool:
-    query = str(request.META.get("QUERY_STRING", ""))
-    return "\x00" in request.path_info or "\x00" in unquote(query)
 
 
 def _refuse(request: HttpRequest, status: int, message: str) -> HttpResponse:

@@ -34,6 +34,13 @@ def test_a_nul_byte_in_the_query_answers_400(alice_api, assignment, url):  # typ
     assert alice_api.get(url).status_code == 400
 
 
+@pytest.mark.parametrize(
+    "url", ["/api/v1/assignments/platform%00smoke/", "/assignments/%00/", "/admin/%00/"]
+)
+def test_a_nul_byte_in_the_path_names_nothing(alice_api, assignment, url):  # type: ignore[no-untyped-def]
+    assert alice_api.get(url).status_code == 404
+
+
 @pytest.mark.parametrize("body", ["[true]", '"yes"', "3"])
 def test_a_select_body_that_is_not_an_object_answers_400(  # type: ignore[no-untyped-def]
     alice_api, mentee_a, assignment, body
