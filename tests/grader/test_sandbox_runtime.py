@@ -175,3 +175,38 @@ def test_torchvision_is_importable_only_when_the_spec_asks(sandbox: Sandbox) -> 
     assert asked.exit_code == 0 and asked.stdout.strip() == b"ResNet", asked.stderr[-2000:]
     plain = sandbox.run(SandboxSpec(argv=[PYTHON_PLACEHOLDER, "-c", code], limits=limits))
     assert plain.exit_code == 1 and b"No module named 'torchvision'" in plain.stderr
+
+
+def test_a_writable_mount_takes_no_new_file_and_its_file_grows_only_to_the_size_cap(
+    run_py: PythonRunner, tmp_path: Path
+) -> None:
+    from grader.sandbox import Mount, grant_sandbox_access
+
+    ipc = tmp_path / "ipc"
+    ipc.mkdir()
+    (ipc / "shm").write_bytes(b"\0" * 4096)
+    grant_sandbox_access(ipc, writable=True)
+    code = """
+    import json, os
+    status = {}
+    for name, attempt in {
+        "create": lambda: open("/arena/ipc/new", "wb").write(b"x"),
+        "mkdir": lambda: os.mkdir("/arena/ipc/dir"),
+        "rename": lambda: os.rename("/arena/ipc/shm", "/arena/ipc/moved"),
+        "grow_past_cap": lambda: os.truncate("/arena/ipc/shm", 9 * 1024 * 1024),
+        "write_in_place": lambda: open("/arena/ipc/shm", "r+b").write(b"ok"),
+    }.items():
+        try:
+            attempt()
+            status[name] = "done"
+        except OSError as exc:
+            status[name] = exc.__class__.__name__
+    print(json.dumps(status))
+    """
+    result = run_py(code, mounts=(Mount(ipc, "/arena/ipc", writable=True),), file_size_mb=8)
+    assert result.exit_code == 0, result.stderr.decode()[-2000:]
+    status = json.loads(result.stdout)
+    assert status.pop("write_in_place") == "done"  # the channel still works
+    assert "done" not in status.values(), status
+    assert sorted(p.name for p in ipc.iterdir()) == ["shm"]
+    assert (ipc / "shm").stat().st_size == 4096 and (ipc / "shm").read_bytes()[:2] == b"ok"
