@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from docker.types import DeviceRequest, LogConfig, Ulimit
@@ -32,7 +32,7 @@ from grader.sandbox.environment import (
     writable_entries,
 )
 from grader.sandbox.reaper import DEADLINE_LABEL, GRACE_S
-from grader.sandbox.runtime import runtime_layout
+from grader.sandbox.runtime import MASKED_DATA_DIRS, runtime_layout
 
 __all__ = ["DEFAULT_IMAGE", "RunnerImage", "container_settings", "runner_image_name"]
 
@@ -49,6 +49,9 @@ class RunnerImage:
     host_runtime: bool  # True: bind the host's Python runtime (offline image)
     python: str
     user: str  # "uid:gid", never root
+    # Image runtime: optional packages kept out of the interpreter's own site-packages, each in a
+    # folder added to PYTHONPATH only for a spec that asks (labels `arena.optional.<name>`).
+    optional: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_labels(cls, name: str, labels: Mapping[str, str] | None) -> RunnerImage:
@@ -66,7 +69,26 @@ class RunnerImage:
         python = python_executable() if runtime == "host" else labels.get("arena.python", "")
         if not python:
             raise GraderError(f"runner image {name} has no arena.python label", permanent=True)
-        return cls(name=name, host_runtime=runtime == "host", python=python, user=user)
+        prefix = "arena.optional."
+        optional = {k[len(prefix) :]: v for k, v in labels.items() if k.startswith(prefix)}
+        return cls(
+            name=name, host_runtime=runtime == "host", python=python, user=user, optional=optional
+        )
+
+    def environment(self, spec: SandboxSpec) -> dict[str, str]:
+        """The sandbox's environment; an image runtime's optional packages join PYTHONPATH."""
+        env = minimal_env(spec.env, self.python)
+        if self.host_runtime:
+            return env  # the host layout binds the optional packages themselves (runtime.py)
+        missing = [p for p in spec.packages if p not in self.optional]
+        if missing:
+            raise GraderError(
+                f"runner image {self.name} has no {', '.join(missing)} (label arena.optional.*)",
+                permanent=True,
+            )
+        extra = [self.optional[p] for p in spec.packages]
+        env["PYTHONPATH"] = ":".join([env["PYTHONPATH"], *extra])
+        return env
 
 
 # Empty directories (masks, the IPC directory): root-owned 0555, so the non-root, capability-less
@@ -133,7 +155,12 @@ def container_settings(spec: SandboxSpec, image: RunnerImage, *, stdin: bool) ->
     limits = spec.limits
     mib = 1024 * 1024
     deadline_s = limits.wall_seconds + GRACE_S + 60
-    mounts = _runtime_mounts(tuple(spec.packages)) if image.host_runtime else []
+    # An image runtime still gets its data directories masked: the base image is not ours.
+    mounts = (
+        _runtime_mounts(tuple(spec.packages))
+        if image.host_runtime
+        else [_empty_dir(d) for d in MASKED_DATA_DIRS]
+    )
     mounts += _spec_mounts(spec)
     command = list(spec.argv)
     if command and command[0] == PYTHON_PLACEHOLDER:
@@ -168,7 +195,7 @@ def container_settings(spec: SandboxSpec, image: RunnerImage, *, stdin: bool) ->
         "command": command,
         "user": image.user,
         "working_dir": spec.workdir,
-        "environment": minimal_env(spec.env, image.python),
+        "environment": image.environment(spec),
         "hostname": "arena-sandbox",
         "network_disabled": True,
         "stdin_open": stdin,  # with detach=False this also sets StdinOnce

@@ -160,7 +160,26 @@ def test_it_mounts_the_host_runtime_only_for_the_offline_image() -> None:
         "arena-runner:cuda", host_runtime=False, python="/opt/conda/bin/python", user="10001:10001"
     )
     mounts = container_settings(SPEC, production, stdin=False)["host_config"]["mounts"]
-    assert {m["Target"] for m in mounts} == {"/arena/submission", "/arena/ipc"}
+    targets = {m["Target"] for m in mounts}
+    assert targets == {"/arena/submission", "/arena/ipc", "/usr/share", "/usr/local/share"}
+
+
+def test_an_image_runtime_adds_an_optional_package_to_the_path_only_when_asked() -> None:
+    labels = {
+        "arena.runtime": "image",
+        "arena.user": "10001:10001",
+        "arena.python": "/opt/conda/bin/python",
+        "arena.optional.torchvision": "/opt/arena/optional/torchvision",
+    }
+    image = RunnerImage.from_labels("arena-runner:cuda", labels)
+    plain = container_settings(SPEC, image, stdin=False)["environment"]
+    assert plain["PYTHONPATH"] == "/arena/harness"
+    asked = SandboxSpec(argv=["true"], packages=("torchvision",))
+    env = container_settings(asked, image, stdin=False)["environment"]
+    assert env["PYTHONPATH"] == "/arena/harness:/opt/arena/optional/torchvision"
+    bare = RunnerImage.from_labels("bare", {k: v for k, v in labels.items() if "optional" not in k})
+    with pytest.raises(GraderError, match="torchvision"):
+        container_settings(asked, bare, stdin=False)
 
 
 def test_it_asks_docker_for_the_requested_gpus() -> None:
