@@ -37,6 +37,7 @@ HELD_MESSAGE = (
     "Held for review: this result is unusually good on public copies of the test images, so a "
     "mentor looks at it before it counts on the leaderboards."
 )
+TIMING_CHECK_MESSAGE = "the measured throughput is shown after the deadline"
 CONFIRMED_MESSAGE = (
     "A mentor reviewed this result and found it relies on the public test images: it does not "
     "count on the leaderboards."
@@ -58,6 +59,8 @@ _PUBLIC_NAMES = frozenset(
 _TIMING_PREFIXES = ("latency_", "throughput_", "train_s")
 # How many queries/images were timed depends on the model's speed and teaches nothing.
 _MENTOR_PREFIXES = ("timed_",)
+# Checks whose message quotes a timing metric (``grader.scoring.speed_check``).
+_TIMING_CHECKS = frozenset({"speed"})
 _DECLARED = {
     "public": Audience.PUBLIC,
     "after_deadline": Audience.AFTER_DEADLINE,
@@ -159,13 +162,26 @@ def private_split_view(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def visible_checks(checks: list[dict[str, Any]], status: str, mentor: bool) -> list[dict[str, Any]]:
+def visible_checks(
+    checks: list[dict[str, Any]], status: str, allowed: ViewerRights
+) -> list[dict[str, Any]]:
     """A run that did not end ``scored`` shows mentees only checks the grader marked as public
     stage ones: a hidden check's verdict from a run that broke off is not a result, and the run
-    may have broken off on purpose to read it back (threat: the sandbox decides its verdict)."""
-    if mentor or status == "scored":
+    may have broken off on purpose to read it back (threat: the sandbox decides its verdict).
+    A speed check's message quotes the measured throughput: like the throughput metric, it
+    waits for the deadline (its points stay: they are the score)."""
+    if allowed.mentor:
         return list(checks)
-    return [check for check in checks if check.get("stage") == "public"]
+    shown = checks if status == "scored" else [c for c in checks if c.get("stage") == "public"]
+    if allowed.may_see(Audience.AFTER_DEADLINE):
+        return list(shown)
+    return [_without_timing(check) for check in shown]
+
+
+def _without_timing(check: dict[str, Any]) -> dict[str, Any]:
+    if base_name(str(check.get("name", ""))) not in _TIMING_CHECKS:
+        return check
+    return {**check, "message": TIMING_CHECK_MESSAGE}
 
 
 def visible_error(error: dict[str, str] | None, status: str, mentor: bool) -> dict[str, str] | None:
@@ -209,9 +225,7 @@ def visible_report(
             allowed,
             declared if isinstance(declared, Mapping) else None,
         ),
-        "checks": visible_checks(
-            checks if isinstance(checks, list) else [], status, allowed.mentor
-        ),
+        "checks": visible_checks(checks if isinstance(checks, list) else [], status, allowed),
         "logs": logs if isinstance(logs, str) else "",
         "error": visible_error(error, status, allowed.mentor),
     }

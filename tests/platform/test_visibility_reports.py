@@ -21,7 +21,7 @@ from platform_testkit import PLATFORM_TESTS, make_submission
 from rest_framework.test import APIClient
 from submissions.models import Status
 from submissions.reports import parse_report
-from submissions.visibility import Audience, metric_audience
+from submissions.visibility import TIMING_CHECK_MESSAGE, Audience, metric_audience
 
 REPORTS = sorted((PLATFORM_TESTS / "reports").glob("*.json"))
 
@@ -105,9 +105,13 @@ def test_no_hidden_metric_reaches_the_owner_before_the_deadline(graded, mentee_a
     detail = api(mentee_a, f"/api/v1/submissions/{graded.pk}/")
     assert not metric_keys(detail["metrics"]) & hidden
     assert metric_keys(detail["metrics"]) <= metric_keys(graded.metrics)
+    speed = [c for c in detail["checks"] if c["name"].endswith("speed")]
+    assert all(c["message"] == TIMING_CHECK_MESSAGE for c in speed)
+    quoted = [c["message"] for c in graded.checks if c["name"].endswith("speed")]
     for path in (f"/submissions/{graded.pk}/", f"/submissions/{graded.pk}/panel/"):
         html = page(mentee_a, path)
         assert [key for key in hidden if key in html] == []
+        assert [message for message in quoted if message in html] == []
 
 
 def test_no_hidden_metric_reaches_another_mentee_or_a_visitor_through_the_boards(  # type: ignore[no-untyped-def]
@@ -135,6 +139,9 @@ def test_after_the_deadline_timing_shows_but_the_private_split_waits_for_the_rev
         k for k in metric_keys(graded.metrics) if metric_audience(k) == Audience.AFTER_DEADLINE
     }
     assert timing <= detail
+    checks = api(mentee_a, f"/api/v1/submissions/{graded.pk}/")["checks"]
+    if graded.status == Status.SCORED:
+        assert [c["message"] for c in checks] == [c["message"] for c in graded.checks]
 
 
 def test_mentors_see_every_metric_of_every_report(graded, mentor, assignment) -> None:  # type: ignore[no-untyped-def]
