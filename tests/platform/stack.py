@@ -151,15 +151,12 @@ class Stack:
                 "-A",
                 "arena_site",
                 "worker",
-                "-B",
                 "-Q",
                 "cpu,gpu",
                 "--concurrency",
                 "1",
                 "--loglevel",
                 "INFO",
-                "-s",
-                str(self.home / f"beat-{len(self.workers)}"),
             ],
         )
         self.workers.append(worker)
