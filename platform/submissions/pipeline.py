@@ -75,19 +75,23 @@ def grade(submission_id: int) -> str | None:
         )
     log.info("grading submission %s (attempt %s)", submission.pk, submission.attempt)
     try:
-        run = run_grader(submission, keep_alive=lambda: heartbeat(submission))
+        return _grade_claimed(submission)
     except DatabaseError:
         raise  # nothing can be recorded now; the task retries once the database answers
     except StoredUploadCorrupt as exc:
         # The stored bytes are not the mentee's upload: grading again cannot help.
         return _finish(submission, Status.ERROR, infrastructure_report("storage", str(exc)), None)
     except Exception as exc:
-        # A worker-side failure (full disk, unreadable bundle) ends the attempt now, with its
-        # cause, instead of leaving the row running until its lease expires.
+        # A worker-side failure (full disk, unreadable bundle, a bug while recording) ends the
+        # attempt now, with its cause, instead of leaving the row running until its lease expires.
         log.exception("submission %s: the worker failed", submission.pk)
         return _infrastructure_failure(
             submission, infrastructure_report("worker", worker_failure_message(exc))
         )
+
+
+def _grade_claimed(submission: Submission) -> str | None:
+    run = run_grader(submission, keep_alive=lambda: heartbeat(submission))
     if run.lease_lost:
         log.warning("submission %s was re-claimed while this worker graded it", submission.pk)
         return None

@@ -170,3 +170,14 @@ def test_recovery_resends_stalled_and_old_queued_rows(  # type: ignore[no-untype
     everything = pipeline.recover_stalled(resend_all_queued=True)
     assert sorted(everything) == sorted([stalled.pk, lost.pk, fresh.pk, outbox.pk])
     assert alive.pk not in everything
+
+
+def test_a_worker_side_exception_ends_the_attempt_at_once_with_its_cause(  # type: ignore[no-untyped-def]
+    queued, settings, django_capture_on_commit_callbacks
+):
+    (settings.MEDIA_ROOT / queued.file.name).unlink()  # the stored upload is gone
+    with django_capture_on_commit_callbacks(execute=False):
+        assert pipeline.grade(queued.pk) == Status.QUEUED  # retried later, not left running
+    queued.refresh_from_db()
+    assert (queued.status, queued.error_kind, queued.claim_token) == (Status.QUEUED, "worker", "")
+    assert "FileNotFoundError" in queued.error_message

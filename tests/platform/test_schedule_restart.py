@@ -76,7 +76,7 @@ def test_a_changed_bundle_updates_the_catalogue_and_asks_mentors_to_rejudge(  # 
 def test_a_real_restart_on_postgresql_keeps_a_closed_assignment_closed(tmp_path: Path) -> None:
     """The same start-up command `make run` and compose run, in its own process, on PostgreSQL."""
     import psycopg
-    from stack import Stack
+    from stack import Stack, drop_postgres_database
 
     stack = Stack(home=tmp_path, services=True)
     stack.prepare()  # migrate + seed_course + demo users, as a first start does
@@ -92,4 +92,5 @@ def test_a_real_restart_on_postgresql_keeps_a_closed_assignment_closed(tmp_path:
             "FROM courses_assignment WHERE slug = %s",
             (SMOKE_SLUG,),
         ).fetchone()
+    drop_postgres_database()
     assert row == (True, 2, True, False)
