@@ -51,6 +51,9 @@ class Check:
     arg_type: str = "torch"
     kwargs: dict[str, Any] = field(default_factory=dict)
     reference: str = ""  # architecture kind: the reference_models name (default: function)
+    # functions kind: operators the check's function must not run ("aten::convolution", ...,
+    # or "autograd"); audited in the sandbox and in the source (grader.source_audit).
+    forbidden_ops: tuple[str, ...] = ()
     # functions kind: how a result's dtype must match the expected one (class | exact | numeric).
     dtype: str = "class"
 
@@ -199,6 +202,8 @@ class Bundle:
     opens_at: str | None = None
     deadline: str | None = None
     pretrained: tuple[Pretrained, ...] = ()
+    # ``[submission] import_seconds``: the entry module's import, bounded apart from training.
+    import_seconds: float = 60.0
     # Optional packages the sandbox sees on top of torch/numpy (``runtime_packages``); default
     # none: ``import torchvision`` fails in a bundle that does not ask for it.
     runtime_packages: tuple[str, ...] = ()
@@ -296,6 +301,7 @@ class _Reader:
             kind=self.get(raw, "kind", str, "top level", parts[0].kind),
             entry=self.get(submission, "entry", str, "[submission]", "submission.py"),
             max_upload_mb=self.get(submission, "max_upload_mb", float, "[submission]", 50.0),
+            import_seconds=self.positive(submission, "import_seconds", "[submission]", 60.0),
             limits=self.limits(self.get(raw, "limits", dict, "top level", {})),
             data=self.data(self.get(raw, "data", dict, "top level", {})),
             parts=parts,
@@ -311,6 +317,12 @@ class _Reader:
         self.validate_totals(bundle)
         self.validate_pretrained(bundle)
         return bundle
+
+    def positive(self, table: dict, key: str, where: str, default: float) -> float:
+        value = self.get(table, key, float, where, default)
+        if value <= 0:
+            raise self.fail(f"{where} {key}", "must be positive")
+        return value
 
     def validate_totals(self, bundle: Bundle) -> None:
         if bundle.kind not in PART_KINDS:
@@ -473,11 +485,13 @@ class _Reader:
             atol=self.get(raw, "atol", float, where, 1e-6),
             arg_type=self.get(raw, "arg_type", str, where, "torch"),
             kwargs=self.get(raw, "kwargs", dict, where, {}),
+            forbidden_ops=tuple(self.get(raw, "forbidden_ops", list, where, [])),
             reference=self.get(raw, "reference", str, where, ""),
             dtype=self.get(raw, "dtype", str, where, "class"),
         )
         if check.dtype not in ("class", "exact", "numeric"):
             raise self.fail(where, f"dtype {check.dtype!r} must be 'class', 'exact' or 'numeric'")
+        self.validate_forbidden(check, where, kind)
         if check.points < 0:
             raise self.fail(where, "points must not be negative")
         if check.arg_type not in ("torch", "numpy"):
@@ -485,6 +499,15 @@ class _Reader:
         if not check.function.isidentifier():
             raise self.fail(where, f"function {check.function!r} is not a Python name")
         return check
+
+    def validate_forbidden(self, check: Check, where: str, kind: str) -> None:
+        from grader.source_audit import AUDITED_OPS
+
+        if check.forbidden_ops and kind != "functions":
+            raise self.fail(where, "only functions checks can forbid operators")
+        unknown = [op for op in check.forbidden_ops if op not in AUDITED_OPS]
+        if unknown:
+            raise self.fail(where, f"forbidden_ops {unknown} are not audited: {list(AUDITED_OPS)}")
 
     def int_tuple(self, raw: dict, key: str, where: str) -> tuple[int, ...]:
         values = self.get(raw, key, list, where, [])

@@ -16,12 +16,10 @@ from grader.parts.common import PartContext
 from grader.parts.stage import Session
 from grader.report import CheckResult
 from grader.source_audit import TAMPERED, audit_checks
+from grader.vocabulary import AUDIT_TAMPERING
 
 AUDIT_TIMEOUT_S = 30.0
-TAMPERING_MESSAGE = (
-    "the source reaches into the grader's audit (the harness, dispatch modes, torch._C, "
-    "sys.modules): no audited check earns points"
-)
+TAMPERING_MESSAGE = AUDIT_TAMPERING  # both sentences are in grader.vocabulary
 
 
 def call_fields(check: Check) -> dict[str, list[str]]:

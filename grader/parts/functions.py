@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from grader.bundle import Check
+from grader.parts import audit
 from grader.parts.common import PartContext, PartResult, load_npz
 from grader.parts.failures import StageFailure
 from grader.parts.stage import Session, StageConfig, run_stage
@@ -105,11 +106,16 @@ def grade_functions(ctx: PartContext) -> PartResult:
             for name, verdicts in (outcome.value or {}).items()
             for i, verdict in enumerate(verdicts)
         ]
-    outcome = run_stage(_config(ctx, "hidden", hidden), lambda s: run_cases(s, ctx, hidden))
+    outcome = run_stage(
+        _config(ctx, "hidden", hidden),
+        lambda s: (run_cases(s, ctx, hidden), audit.recorded(s, ctx.part.checks)),
+    )
     if not result.absorb(outcome, "hidden"):
         result.fail_all(_zero_checks(ctx), "the hidden stage failed")
         return result
-    result.checks += [check_result(check, outcome.value[check.name]) for check in ctx.part.checks]
+    verdicts, used = outcome.value
+    checks = [check_result(check, verdicts[check.name]) for check in ctx.part.checks]
+    result.checks += audit.enforce(ctx, checks, used)  # forbidden operators (threat 40)
     return result
 
 
@@ -166,7 +172,13 @@ def run_case(session: Session, check: Check, case: Case) -> str:
                 kwargs[name] = spec
     try:
         reply = session.request(
-            {"op": "call", "function": check.function, "args": args, "kwargs": {**kwargs}},
+            {
+                "op": "call",
+                "function": check.function,
+                "args": args,
+                "kwargs": {**kwargs},
+                **audit.call_fields(check),
+            },
             what=check.name,
             timeout=CALL_TIMEOUT_S,
         )

@@ -15,6 +15,7 @@ from grader import metrics as m
 from grader.harness.arena_harness import wire
 from grader.loadgen import LoadGenerator, LoadgenResult, input_bytes, output_bytes
 from grader.parts.common import PartContext, PartResult, load_npz
+from grader.parts.counts import model_counts
 from grader.parts.stage import Session, run_stage
 from grader.protocol import ProtocolViolation, Reply, check_shape_table
 from grader.scoring import metric_checks
@@ -113,16 +114,12 @@ def hidden_stage(
     outcome = run_stage(stage, body)
     if not result.absorb(outcome, "hidden"):
         return
-    shapes, claim, timed = outcome.value
+    _shapes, _claim, timed = outcome.value  # the sandbox's counts are only claims: unused
     result.metrics.update(score_predictions(ctx, timed, labels))
     result.metrics.update(timed.metrics())
-    result.metrics["params"] = m.params_from_shapes(shapes)
-    if m.plausible_macs(claim, shapes, (1, *part.input_shape)):
-        result.metrics["macs"] = claim
-    else:
-        result.logs.append(
-            "[hidden] the model's MACs count does not fit its weights; it is left out of the report"
-        )
+    # Counted here from the upload's weights file, never the harness's claim (threat 41);
+    # train parts put the counts of their reference in (grader.parts.train).
+    result.metrics.update(model_counts(ctx.submission, part.weights, part.weights_strict))
     why = (
         "repeated inputs were answered much faster than new ones: answers look cached, "
         "so speed earns nothing"

@@ -1,15 +1,18 @@
 """``train`` parts: the platform trains the mentee's model in the sandbox, then scores it.
 
-Stage "train" (its logs are shown: it sees only the training split) returns the trained
-state as two plain tensors: every value in order and a shapes table. The trusted side checks
-them and writes a safetensors file; the hidden stage loads it into a fresh model from the same
-builder by position, then the part is scored exactly like a ``model`` part. No file written
-in the training sandbox is ever read back.
+Stage "train" (its logs are shown: it sees no hidden data) gets the training split from the
+trusted side batch by batch (``train_feed``: no file of it is mounted, the budget is counted
+here) and returns the trained state as two plain tensors: every value in order and a shapes
+table. A part that names a ``reference`` architecture is then checked, in the same stage, to
+be that architecture (``trained_reference``). The trusted side writes the state as a
+safetensors file; the hidden stage loads it into a fresh model from the same builder by
+position, then the part is scored exactly like a ``model`` part, with the parameter and MACs
+counts of the trusted side. No file written in the training sandbox is ever read back.
 """
 
 from __future__ import annotations
 
-import os
+import math
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -17,13 +20,24 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import save_file
 
-from grader.parts.common import PartContext, PartResult
+from grader.parts.common import PartContext, PartResult, load_npz
 from grader.parts.model import hidden_stage, public_stage, read_shape_table
 from grader.parts.stage import Session, run_stage
+from grader.parts.train_feed import FeedRun, batch_bytes, batch_plan, feed_batches
+from grader.parts.trained_reference import (
+    TrainedReference,
+    build_trained_reference,
+    outputs_match,
+    shapes_differ,
+    state_values,
+)
 from grader.protocol import ProtocolViolation
+from grader.report import CheckResult
+from grader.scoring import metric_checks
 
 MAX_STATE_VALUES = 200_000_000 // 4  # 200 MB of float32
 MAX_STATE_TENSORS = 4096
+IMPORT_MARGIN_S = 10.0  # past the harness's own import_seconds check: the trusted deadline
 
 
 def grade_train(ctx: PartContext) -> PartResult:
@@ -33,9 +47,17 @@ def grade_train(ctx: PartContext) -> PartResult:
     result.logs.append(describe_budget(ctx))
     train_inputs = ctx.work / f"{ctx.part.name}-train"
     train_inputs.mkdir(parents=True)
-    _link(ctx.hidden / "train.npz", train_inputs / "train.npz")
-    state = train_stage(ctx, result, train_inputs)
-    if state is None:
+    reference = (
+        build_trained_reference(ctx, train_inputs / "reference.safetensors")
+        if ctx.part.reference
+        else None
+    )
+    trained = train_stage(ctx, result, train_inputs, reference)
+    if trained is None:
+        return result
+    state, table, not_reference = trained
+    if not_reference:
+        result.fail_all(failed_checks(ctx), not_reference)
         return result
     eval_inputs = ctx.work / f"{ctx.part.name}-eval"
     eval_inputs.mkdir(parents=True)
@@ -48,11 +70,31 @@ def grade_train(ctx: PartContext) -> PartResult:
     }
     if public_stage(ctx, result, load, inputs=eval_inputs):
         hidden_stage(ctx, result, load, inputs=eval_inputs)
+    trusted_counts(result, table, reference)
     # Next to params, MACs and throughput (the hidden stage's), the comparison's training
     # time, as the trusted clock saw the train request.
     if "train_s" in result.timings:
         result.metrics["train_s"] = round(result.timings["train_s"], 3)
     return result
+
+
+def trusted_counts(
+    result: PartResult, table: np.ndarray, reference: TrainedReference | None
+) -> None:
+    """Params and MACs of this side: the reference's, or the values of the trained state's
+    shapes table (parameters and buffers); never the sandbox's claim."""
+    if result.failure is not None:
+        return  # a stage failed: the part was not scored
+    if reference is not None:
+        result.metrics["params"], result.metrics["macs"] = reference.params, reference.macs
+        return
+    result.metrics["params"] = state_values(table, MAX_STATE_VALUES)
+    result.metrics.pop("macs", None)  # no trusted model to count them on
+
+
+def failed_checks(ctx: PartContext) -> list[CheckResult]:
+    """The part's checks, as ``metric_checks`` names them, each earning nothing."""
+    return metric_checks(ctx.part.scoring, {}, f"{ctx.part.name}/")
 
 
 def describe_budget(ctx: PartContext) -> str:
@@ -73,51 +115,107 @@ def builder_kwargs(ctx: PartContext) -> dict:
     }
 
 
-def train_stage(ctx: PartContext, result: PartResult, inputs: Path) -> dict[str, np.ndarray] | None:
-    budget = asdict(ctx.part.budget)
+Trained = tuple[dict[str, np.ndarray], np.ndarray, str]
 
+
+def train_stage(
+    ctx: PartContext, result: PartResult, inputs: Path, reference: TrainedReference | None
+) -> Trained | None:
+    """The trained state, its shapes table and why it is not the reference ("" if it is)."""
+    budget = asdict(ctx.part.budget)
+    split = load_npz(ctx.hidden / "train.npz")
+    plan = batch_plan(len(split["labels"]), budget)  # before the clock: it imports torch
+    fed: list[FeedRun] = []
     trained_s = [0.0]
 
-    def body(session: Session) -> dict[str, np.ndarray]:
+    def body(session: Session) -> Trained:
         session.request(
-            {"op": "load", "entry": ctx.bundle.entry, "device": ctx.device},
+            {
+                "op": "load",
+                "entry": ctx.bundle.entry,
+                "device": ctx.device,
+                "import_seconds": ctx.bundle.import_seconds,
+            },
             what="loading the submission",
-            timeout=120.0,
+            timeout=ctx.bundle.import_seconds + IMPORT_MARGIN_S,
         )
         started = time.monotonic()
-        reply = session.request(
+        first = session.request(
             {
                 "op": "train",
                 "builder": ctx.part.builder,
                 "builder_kwargs": builder_kwargs(ctx),
-                "train_file": "train.npz",
                 "budget": budget,
             },
             what="training",
-            timeout=budget["seconds"] * 1.1 + 30.0,
+            timeout=budget["seconds"] * 1.05 + 30.0,
         )
+        data = (split["images"], split["labels"])
+        reply, run = feed_batches(session, first, data, plan, budget, started)
         trained_s[0] = time.monotonic() - started
+        fed.append(run)
         if len(reply.tensors) != 2 or len(reply.tensors[0].shape) != 1:
             raise ProtocolViolation("a trained state is a vector and a shapes table")
-        values = session.get(reply, 0, reply.tensors[0].shape)
         table = read_shape_table(session, reply, index=1)
-        return unflatten(values, table)
+        values = session.get(reply, 0, reply.tensors[0].shape)
+        state = unflatten(values, table)
+        why = "" if reference is None else not_the_reference(session, ctx, table, reference)
+        return state, table, why
 
+    in_bytes = batch_bytes(budget, ctx.part.input_shape)
+    if reference is not None:
+        in_bytes = max(in_bytes, reference.images.nbytes + 4096)
     stage = ctx.stage(
         "train",
         inputs=inputs,
-        in_bytes=4096,
+        in_bytes=in_bytes,
         out_bytes=MAX_STATE_VALUES * 4 + MAX_STATE_TENSORS * 72 + 4096,
     )
     outcome = run_stage(stage, body)
     ok = result.absorb(outcome, "train")
+    if fed:
+        result.logs.append(fed[0].describe(len(split["labels"])))
     if ok:
         result.timings["train_s"] = trained_s[0]
+        result.metrics["train_images"] = fed[0].images
     return outcome.value if ok else None
 
 
+def not_the_reference(
+    session: Session, ctx: PartContext, table: np.ndarray, reference: TrainedReference
+) -> str:
+    """Why the trained model is not the part's reference architecture, or "" if it is."""
+    what = f"the trained model is not {reference.name}"
+    if shapes_differ(table, reference):
+        return f"{what}: its tensors do not have the reference's shapes"
+    session.request(
+        {
+            "op": "load",
+            "entry": ctx.bundle.entry,
+            "device": ctx.device,
+            "builder": ctx.part.builder,
+            "builder_kwargs": builder_kwargs(ctx),
+            "weights": "reference.safetensors",
+            "weights_mode": "order",
+        },
+        what="the architecture check",
+        timeout=120.0,
+    )
+    reply = session.request(
+        {"op": "infer", "input": session.put(reference.images)},
+        what="the architecture check",
+        timeout=120.0,
+    )
+    if len(reply.tensors) != 1:
+        return f"{what}: it must return one tensor"
+    got = session.get(reply, 0)
+    if not outputs_match(got, reference):
+        return f"{what}: with the reference's weights it answers differently"
+    return ""
+
+
 def unflatten(values: np.ndarray, table: np.ndarray) -> dict[str, np.ndarray]:
-    sizes = [int(np.prod(row[1 : 1 + int(row[0])], dtype=np.int64)) for row in table]
+    sizes = [math.prod(int(d) for d in row[1 : 1 + int(row[0])]) for row in table]
     if len(sizes) > MAX_STATE_TENSORS or sum(sizes) != values.size:
         raise ProtocolViolation("the trained state does not match its shapes table")
     state, offset = {}, 0
@@ -127,10 +225,3 @@ def unflatten(values: np.ndarray, table: np.ndarray) -> dict[str, np.ndarray]:
         state[f"{i:05d}/t"] = np.ascontiguousarray(chunk).reshape(shape)  # 0-d stays 0-d
         offset += size
     return state
-
-
-def _link(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        target.write_bytes(source.read_bytes())

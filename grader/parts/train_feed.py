@@ -86,23 +86,25 @@ def batch_plan(split: int, budget: dict[str, Any]) -> list[np.ndarray]:
 def feed_batches(
     session: Session,
     first: Reply,
-    images: np.ndarray,
-    labels: np.ndarray,
+    split: tuple[np.ndarray, np.ndarray],
+    plan: list[np.ndarray],
     budget: dict[str, Any],
     started: float,
 ) -> tuple[Reply, FeedRun]:
-    """Answer the harness's requests for batches until the budget or the ceiling ends them.
+    """Answer the harness's requests for the batches of ``plan`` (``batch_plan``, drawn before
+    the clock started) until it or the ceiling ends.
 
     ``first`` is the reply to the train request. Returns the reply that carries the trained
     state (to "end", or earlier where the submission's train() returned without asking for
     every batch) and what was handed out.
     """
+    images, labels = split
     seconds = float(budget["seconds"])
     deadline = started + seconds * DEADLINE_FRACTION
     overrun = started + seconds * OVERRUN_FRACTION
     run = FeedRun(planned_images=planned_images(budget, len(labels)))
     reply = first
-    for index in batch_plan(len(labels), budget):
+    for index in plan:
         if not wants_batch(reply):
             break
         now = time.monotonic()

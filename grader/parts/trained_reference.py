@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,6 @@ def build_trained_reference(ctx: PartContext, weights_path: Path) -> TrainedRefe
     """Rebuild the part's reference with seeded weights, write them to ``weights_path``."""
     import torch
 
-    from grader.parts.architecture import randomize_batchnorm_statistics
     from reference_models import build
     from reference_models.equivalence import ordered_state, save_reference_state
 
@@ -66,6 +66,20 @@ def build_trained_reference(ctx: PartContext, weights_path: Path) -> TrainedRefe
         images=images,
         expected=expected,
     )
+
+
+def randomize_batchnorm_statistics(model: Any) -> None:
+    """Random running statistics (from torch's seeded generator), so a swapped buffer shows."""
+    import torch
+
+    with torch.no_grad():
+        for module in model.modules():
+            if (
+                isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
+                and module.track_running_stats
+            ):
+                module.running_mean.normal_(0.0, 0.1)
+                module.running_var.uniform_(0.5, 1.5)
 
 
 def count_macs(model: object, input_shape: tuple[int, ...]) -> int:

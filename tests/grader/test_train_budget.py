@@ -1,12 +1,12 @@
-"""``train`` parts' budget: a fixed amount of work with seconds only a ceiling (the default loop
-stops before the ceiling, not after), the mentee's ``train()`` hook, and the GPU budget
-chosen on GPU workers (``[parts.budget.gpu]``, ``[parts.scoring.gpu]``)."""
+"""``train`` parts' budget: a fixed amount of work handed out by the trusted side
+(``grader.parts.train_feed``: the batches, in the seeded order), the harness's default loop
+(one step per batch), and the GPU budget chosen on GPU workers (``[parts.budget.gpu]``,
+``[parts.scoring.gpu]``). What a hostile submission cannot do with it is
+``test_train_containment.py``."""
 
 from __future__ import annotations
 
 import shutil
-import time
-import types
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from grader.bundle import Budget, BundleError, load_bundle
-from grader.harness.arena_harness import training, wire
-from grader.harness.arena_harness.loading import HarnessFailure
+from grader.harness.arena_harness import training
 from grader.parts import train as train_part
+from grader.parts import train_feed
 from grader.parts.common import PartContext, PartResult
 
 BUNDLES = Path(__file__).resolve().parent / "bundles"
@@ -38,115 +38,37 @@ def tiny_model(seed: int = 0) -> torch.nn.Module:
     return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 2))
 
 
-class SlowModel(torch.nn.Module):
-    """A step costs ``delay`` seconds of wall clock, like a big model on a loaded worker."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__()
-        self.delay = delay
-        self.linear = torch.nn.Linear(16, 2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        time.sleep(self.delay)
-        return self.linear(x.flatten(1))
-
-
-# -- the default loop: fixed work, the ceiling only a ceiling ---------------------------------
+# -- the plan: fixed work, in the seeded order ---------------------------------------------
 
 
 def test_the_work_is_fixed_images_then_epochs() -> None:
-    images, labels = data(40)
-    run = training.default_loop(tiny_model(), images, labels, budget(images=20), time.monotonic())
-    assert (run.steps, run.images, run.stopped_by_ceiling) == (3, 20, False)  # 8 + 8 + 4
-    run = training.default_loop(tiny_model(), images, labels, budget(epochs=3), time.monotonic())
-    assert (run.steps, run.images) == (15, 120)
-    assert training.planned_images(budget(epochs=2, images=1000), 40) == 80
+    sizes = [len(b) for b in train_feed.batch_plan(40, budget(images=20))]
+    assert sizes == [8, 8, 4]
+    plan = train_feed.batch_plan(40, budget(epochs=3))
+    assert (len(plan), sum(len(b) for b in plan)) == (15, 120)
+    assert train_feed.planned_images(budget(epochs=2, images=1000), 40) == 80
 
 
-def test_the_same_budget_trains_the_same_model_whatever_the_clock_says() -> None:
+def test_each_epoch_is_a_seeded_permutation_of_the_split() -> None:
+    """The order the sandbox's loop used to draw itself: one randperm per epoch from ``seed``."""
+    plan = train_feed.batch_plan(40, budget(epochs=2, seed=7))
+    generator = torch.Generator().manual_seed(7)
+    for epoch in range(2):
+        order = torch.randperm(40, generator=generator).numpy()
+        got = np.concatenate(plan[epoch * 5 : (epoch + 1) * 5])
+        assert np.array_equal(got, order)
+    assert train_feed.batch_plan(40, budget(epochs=2, seed=7))[3].tolist() == plan[3].tolist()
+
+
+def test_the_default_loop_makes_one_step_per_batch_and_is_deterministic() -> None:
     images, labels = data(40)
+    plan = train_feed.batch_plan(40, budget(epochs=2, optimizer="adam"))
     a, b = tiny_model(), tiny_model()
-    training.default_loop(a, images, labels, budget(epochs=2, optimizer="adam"), time.monotonic())
-    slow_clock = iter(np.arange(0.0, 1000.0, 0.5))  # a loaded worker: every step takes 0.5 s
-    run = training.default_loop(
-        b, images, labels, budget(epochs=2, optimizer="adam"), 0.0, clock=lambda: next(slow_clock)
-    )
-    assert not run.stopped_by_ceiling and run.images == 80
+    run = training.default_loop(a, ((images[i], labels[i]) for i in plan), budget(optimizer="adam"))
+    training.default_loop(b, ((images[i], labels[i]) for i in plan), budget(optimizer="adam"))
+    assert (run.steps, run.images) == (10, 80)
     for pa, pb in zip(a.parameters(), b.parameters()):
         assert torch.equal(pa, pb)
-
-
-def test_a_slow_model_stops_before_the_ceiling_not_after() -> None:
-    images, labels = data(400)
-    seconds = 1.0
-    started = time.monotonic()
-    run = training.default_loop(
-        SlowModel(0.12), images, labels, budget(seconds=seconds, epochs=50), started
-    )
-    elapsed = time.monotonic() - started
-    assert run.stopped_by_ceiling and run.steps >= 2
-    assert elapsed < seconds, f"the loop ran {elapsed:.2f} s past a {seconds} s ceiling"
-    assert "time ceiling stopped it" in run.describe(len(images))
-
-
-def test_it_does_not_start_a_step_it_expects_to_overshoot() -> None:
-    """A fake clock: steps take 2 s and the ceiling is 10 s (deadline 9.5 s). After steps ending
-    at 2, 4, 6 the next would end at 8 (fine); then 8 + 1.5 * 2 > 9.5: it stops at 4 steps."""
-    images, labels = data(400)
-    now = [0.0]
-
-    class Step(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.linear = torch.nn.Linear(16, 2)
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            now[0] += 2.0
-            return self.linear(x.flatten(1))
-
-    run = training.default_loop(
-        Step(), images, labels, budget(seconds=10, epochs=10), 0.0, clock=lambda: now[0]
-    )
-    assert (run.steps, run.stopped_by_ceiling) == (4, True)
-    assert now[0] <= 10 * training.DEADLINE_FRACTION
-
-
-def write_split(tmp_path: Path, n: int = 40) -> Path:
-    images, labels = data(n)
-    path = tmp_path / "train.npz"
-    np.savez(path, images=images.numpy(), labels=labels.numpy())
-    return path
-
-
-def test_without_a_hook_the_default_loop_runs_and_reports_its_work(tmp_path, capsys) -> None:
-    module = types.ModuleType("submission")
-    training.train(
-        module, tiny_model(), write_split(tmp_path), budget(images=24), torch.device("cpu")
-    )
-    assert "[train] 3 steps, 24 images (0.60 epochs)" in capsys.readouterr().out
-
-
-def test_the_mentees_hook_gets_the_whole_budget(tmp_path) -> None:
-    seen = {}
-    module = types.ModuleType("submission")
-
-    def train(model, images, labels, given):
-        seen.update(given, n=len(images))
-
-    module.train = train
-    given = budget(images=24, seed=7, optimizer="adam")
-    training.train(module, tiny_model(), write_split(tmp_path), given, torch.device("cpu"))
-    assert seen == {**given, "n": 40}
-
-
-def test_a_hook_that_overruns_the_ceiling_fails_the_part(tmp_path) -> None:
-    module = types.ModuleType("submission")
-    module.train = lambda model, images, labels, given: time.sleep(0.3)
-    with pytest.raises(HarnessFailure) as caught:
-        training.train(
-            module, tiny_model(), write_split(tmp_path), budget(seconds=0.2), torch.device("cpu")
-        )
-    assert caught.value.status == wire.BUDGET
 
 
 def test_the_seed_fixes_the_initial_weights() -> None:
@@ -154,6 +76,11 @@ def test_the_seed_fixes_the_initial_weights() -> None:
     first = torch.nn.Linear(4, 4).weight.clone()
     training.seed_everything(budget(seed=3))
     assert torch.equal(first, torch.nn.Linear(4, 4).weight)
+
+
+def test_a_batch_fits_the_stage_inputs() -> None:
+    room = train_feed.batch_bytes(budget(batch_size=64), (3, 32, 32))
+    assert room >= 64 * 3 * 32 * 32 * 4 + 64 * 8
 
 
 # -- the GPU budget: parsed, validated, chosen on GPU workers -------------------------------
@@ -264,7 +191,7 @@ def test_grade_train_picks_the_budget_by_the_workers_device(
     bundle = load_bundle(fx_train)
     seen: dict[str, object] = {}
 
-    def fake_train_stage(ctx: PartContext, result: PartResult, inputs: Path) -> None:
+    def fake_train_stage(ctx: PartContext, result: PartResult, inputs: Path, reference) -> None:
         # Returns no state, as if training had failed: nothing else runs.
         seen["budget"], seen["scoring"] = ctx.part.budget, ctx.part.scoring
 

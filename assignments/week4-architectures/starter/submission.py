@@ -39,10 +39,12 @@ def googlenet(num_classes: int = 1000, in_channels: int = 3, input_size: int = 2
     raise NotImplementedError("GoogLeNet: nine Inception modules, batch norm, no aux heads")
 
 
-def train(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, budget: dict) -> None:
+def train(model: nn.Module, batches, budget: dict) -> None:
     """Optional. The platform trains each family with this (or, if you delete it, with its
-    own loop doing exactly the budget's work) on ``images [2000, 1, 28, 28]`` and
-    ``labels [2000]``. ``budget`` holds ``seconds``, ``epochs``, ``images``, ``batch_size``,
-    ``lr``, ``optimizer`` and ``seed`` (README.md, "The comparison"); running over
-    ``budget["seconds"]`` fails the part."""
+    own loop: one step of the budget's optimizer per batch). ``batches`` yields ``(images,
+    labels)`` batches of ``[batch_size, 1, 28, 28]`` and ``[batch_size]`` on the model's
+    device, in the order and number the budget fixes: the training split is not a file, these
+    batches are all the data there is. ``budget`` holds ``seconds``, ``epochs``, ``images``,
+    ``batch_size``, ``lr``, ``optimizer`` and ``seed`` (README.md, "The comparison"); running
+    over ``budget["seconds"]`` fails the part."""
     raise NotImplementedError("write a training loop, or delete this function")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import pickle
+import resource
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -28,18 +30,33 @@ class HarnessFailure(Exception):
         self.message = message
 
 
-def import_entry(submission: Path, entry: str) -> ModuleType:
+def import_entry(submission: Path, entry: str, import_seconds: float = 0.0) -> ModuleType:
+    """Import the entry module; with ``import_seconds``, refuse an import that took more CPU
+    (all threads) or wall time than that (the trusted side's request deadline bounds the wall
+    time from outside as well): an import defines functions, it does not train."""
     module_name = Path(entry).stem
     if not (submission / entry).is_file():
         raise HarnessFailure(wire.INTERFACE, f"the upload has no {entry}")
     sys.path.insert(0, str(submission))
     sys.dont_write_bytecode = True
+    wall, cpu = time.monotonic(), _cpu_seconds()
     try:
-        return importlib.import_module(module_name)
+        module = importlib.import_module(module_name)
     except SyntaxError as exc:
         raise HarnessFailure(wire.SYNTAX, f"{entry} line {exc.lineno}: {exc.msg}") from None
     except BaseException as exc:  # noqa: BLE001 - mentee code may raise anything, even SystemExit
         raise HarnessFailure(wire.EXCEPTION, f"importing {entry} raised {_kind(exc)}") from None
+    used = max(time.monotonic() - wall, _cpu_seconds() - cpu)
+    if import_seconds > 0 and used > import_seconds:
+        raise HarnessFailure(
+            wire.BUDGET, f"importing {entry} took more than {import_seconds:g} s of CPU or wall time"
+        )
+    return module
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process
+    return usage.ru_utime + usage.ru_stime
 
 
 def get_callable(module: ModuleType, name: str) -> Callable[..., Any]:

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from . import loading, training, wire
+from .audit import AuditLog
 from .loading import HarnessFailure
 from .macs import count_macs
 
@@ -36,6 +37,7 @@ class Server:
         self.module: ModuleType | None = None
         self.model: torch.nn.Module | None = None
         self.device = torch.device("cpu")
+        self.audit = AuditLog()  # forbidden operators the "by hand" functions ran
 
     def serve(self) -> None:
         self.sock.sendall(wire.encode_frame(wire.HELLO, wire.OK, 0, "arena harness 1"))
@@ -46,21 +48,22 @@ class Server:
             self.sock.sendall(self.answer(request))
 
     def answer(self, request: dict) -> bytes:
-        seq = int(request.get("seq", 0))
         handler = getattr(self, f"op_{request.get('op')}", None)
         if handler is None:
-            return wire.encode_frame(wire.RESULT, wire.BAD_REQUEST, seq, "unknown op")
+            return wire.encode_frame(wire.RESULT, wire.BAD_REQUEST, _seq(request), "unknown op")
+        # The seq is read after the handler: a train request is answered at its last batch.
         try:
             tensors = handler(request) or ()
-            return wire.encode_frame(wire.RESULT, wire.OK, seq, "", tensors)
+            return wire.encode_frame(wire.RESULT, wire.OK, _seq(request), "", tensors)
         except HarnessFailure as failure:
-            return wire.encode_frame(wire.RESULT, failure.status, seq, failure.message)
+            return wire.encode_frame(wire.RESULT, failure.status, _seq(request), failure.message)
         except (KeyError, ValueError, TypeError) as exc:
             if _raised_by_harness(exc):
-                return wire.encode_frame(wire.RESULT, wire.BAD_REQUEST, seq, type(exc).__name__)
-            return self.mentee_exception(seq, exc)
+                name = type(exc).__name__
+                return wire.encode_frame(wire.RESULT, wire.BAD_REQUEST, _seq(request), name)
+            return self.mentee_exception(_seq(request), exc)
         except BaseException as exc:  # noqa: BLE001 - SystemExit from mentee code is an exception too
-            return self.mentee_exception(seq, exc)
+            return self.mentee_exception(_seq(request), exc)
 
     def mentee_exception(self, seq: int, exc: BaseException) -> bytes:
         # The traceback goes to stderr (a log only mentors see for hidden stages); the reply
@@ -71,7 +74,9 @@ class Server:
     # -- operations ---------------------------------------------------------------------------
     def op_load(self, request: dict) -> None:
         if self.module is None:
-            self.module = loading.import_entry(self.submission, request["entry"])
+            self.module = loading.import_entry(
+                self.submission, request["entry"], float(request.get("import_seconds", 0))
+            )
         self.device = _device(request.get("device", "cpu"))
         builder = request.get("builder")
         if not builder:
@@ -93,9 +98,16 @@ class Server:
         function = loading.get_callable(self._module(), request["function"])
         args = [self._argument(spec) for spec in request.get("args", [])]
         kwargs = {name: self._argument(spec) for name, spec in request.get("kwargs", {}).items()}
-        result = function(*args, **kwargs)
+        # Arguments are copied above, results written below: the audit sees the call alone.
+        result = self.audit.call(
+            request["function"], list(request.get("audit", [])), lambda: function(*args, **kwargs)
+        )
         results = result if isinstance(result, (tuple, list)) else (result,)
         return self._write_outputs(results, request)
+
+    def op_audit(self, request: dict) -> tuple:
+        flags = self.audit.flags(request["function"], list(request["forbidden"]))
+        return self._write_outputs((flags,), request)
 
     def op_infer(self, request: dict) -> tuple:
         model = self._model()
@@ -120,14 +132,11 @@ class Server:
         training.seed_everything(request["budget"])  # the same initial weights on every worker
         self.model = loading.build_module(module, builder, request.get("builder_kwargs", {}))
         self.model.to(self.device)
-        training.train(
-            module,
-            self.model,
-            self._input_file(request["train_file"]),
-            request["budget"],
-            self.device,
-        )
+        # The training split arrives batch by batch over this channel (training.BatchFeed).
+        feed = training.BatchFeed(self.sock, self.shm, request, self.device)
+        training.run(module, self.model, feed, request["budget"])
         self.model.eval()
+        # Copied now, as train() returned: nothing that runs later changes what is graded.
         state = [t.detach().cpu().float() for _, t in loading.ordered_entries(self.model)]
         # Two tensors whatever the model's size: every value in order, and the shapes table.
         blob = torch.cat([t.reshape(-1) for t in state]) if state else torch.zeros(0)
@@ -178,6 +187,10 @@ class Server:
             descriptors.append((wire.DTYPE_CODES[array.dtype], array.shape, offset, array.nbytes))
             offset += array.nbytes
         return tuple(descriptors)
+
+
+def _seq(request: dict) -> int:
+    return int(request.get("seq", 0))
 
 
 def _shape_table(shapes: list[tuple[int, ...]]) -> np.ndarray:
