@@ -136,6 +136,12 @@ ACCESS_TABLE: list[tuple[str, str, dict[str, int]]] = [
         "/dashboard/assignments/platform-smoke/reveal/",
         {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 302},
     ),
+    ("GET", "/dashboard/review/", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
+    (
+        "POST",
+        "/dashboard/review/{submission}/",
+        {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 302},
+    ),
 ]
 
 CASES = [
