@@ -1,5 +1,6 @@
 """A broker outage loses nothing and fails no upload: the database row is the outbox, and the
-dispatcher sends what the broker has not accepted within seconds of its return."""
+dispatcher sends what the broker has not accepted within seconds of its return, and everything
+queued again when the broker came back empty (a crash without persistence)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 from fault_kit import OwnRedis, rows
-from platform_testkit import REFERENCE_SOLUTION, SMOKE_SLUG
-from stack import ApiUser, running_stack
+from platform_testkit import REFERENCE_SOLUTION, SMOKE_SLUG, UPLOADS
+from stack import ApiUser, running_stack, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.bwrap, pytest.mark.services, pytest.mark.timeout(600)]
 
@@ -50,5 +52,35 @@ def test_uploads_during_a_broker_outage_answer_201_and_are_graded_once_it_return
             )
             print("dispatched after the broker returned, s:", [float(d) for (d,) in delays])
             assert all(0 <= float(delay) < 10 for (delay,) in delays), delays
+    finally:
+        broker.stop()
+
+
+def test_messages_a_crashed_broker_lost_are_sent_again_as_soon_as_it_returns(
+    tmp_path: Path,
+) -> None:
+    broker = OwnRedis(tmp_path / "redis")
+    broker.start()
+    try:
+        with running_stack(tmp_path, services=True, broker_url=broker.url) as stack:
+            stack.start_worker()
+            alice = ApiUser(stack, "mentee1", "mentee-demo")
+            busy = alice.submit(SMOKE_SLUG, UPLOADS / "slow_solution.py", name="submission.py")
+            alice.wait_status(busy, "running", seconds=120)
+            # The worker prefetches one message; the next one waits in Redis itself.
+            prefetched = alice.submit(SMOKE_SLUG, REFERENCE_SOLUTION)
+            waiting = alice.submit(SMOKE_SLUG, REFERENCE_SOLUTION)
+            messages = redis.Redis(port=broker.port)
+            wait_until(lambda: messages.llen("cpu") >= 1, 30, "a message to wait in Redis")
+
+            broker.stop()  # a crash without persistence: the waiting message is gone
+            broker.start()
+            started = time.monotonic()
+            final = alice.wait_final(waiting, seconds=180)  # not after the 900 s resend delay
+            assert (final["status"], final["score"]) == ("scored", 100.0)
+            print(f"graded {time.monotonic() - started:.1f} s after the broker came back")
+            assert alice.wait_final(busy)["status"] == "scored"
+            assert alice.wait_final(prefetched)["status"] == "scored"
+            assert "the broker restarted" in (stack.home / "dispatcher.log").read_text()
     finally:
         broker.stop()
