@@ -82,7 +82,9 @@ trap stop INT TERM EXIT
 # accepted and re-queues work a dead worker left behind, on its own schedule (not a queued task).
 "$PY" -m celery -A arena_site worker -Q cpu,gpu --concurrency 1 --loglevel INFO &
 pids+=($!)
-manage run_dispatcher &
+# Not through manage(): a function run in the background is a subshell, and stop() would signal
+# the subshell, not the dispatcher.
+"$PY" platform/manage.py run_dispatcher &
 pids+=($!)
 "$PY" -m gunicorn arena_site.wsgi --chdir platform --bind "127.0.0.1:$PORT" \
   --workers 2 --threads 4 --access-logfile - &
