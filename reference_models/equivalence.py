@@ -1,13 +1,14 @@
 """Functional equivalence of a mentee's model with the reference of the same architecture.
 
-A mentee names modules as they like, so weights are matched by *position*: the i-th entry of the
-reference state (parameters and persistent buffers, in module registration order) goes to the
-i-th entry of the mentee's ``state_dict()``, and the shapes must agree one by one. If they do,
-loading the reference weights into the mentee's model must reproduce the reference outputs.
+A mentee names and orders modules as they like, so weights are matched by their *role in the
+computation* (``grader/harness/arena_harness/param_mapping.py``: registration order and forward
+order first, then a dataflow pairing of both models' traced graphs). If a mapping fits, loading
+the reference weights into the mentee's model must reproduce the reference outputs.
 
-The grader runs :func:`map_state_by_order` inside the sandbox on the mentee's model, with the
-reference state read from a safetensors file written by :func:`save_reference_state`; the
-reference outputs are computed on the trusted side. Keep this module to torch and safetensors.
+The grader maps inside the sandbox on the mentee's model, with the reference state, the
+reference's traced graph and a probe (an input and the reference's output on it) read from a
+safetensors file written by :func:`save_reference_state`; the outputs on hidden inputs are
+compared on the trusted side. Keep this module to torch and safetensors.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from grader.harness.arena_harness import param_mapping
+
 __all__ = [
     "EquivalenceError", "EquivalenceResult", "check_equivalence", "load_reference_state",
-    "map_state_by_order", "ordered_state", "save_reference_state",
+    "map_by_role", "map_state_by_order", "ordered_state", "save_reference_state",
+    "sensitive_batchnorm_statistics",
 ]
 
 # safetensors stores tensors sorted by name, which loses module order (``features.10`` sorts
@@ -85,26 +89,90 @@ def map_state_by_order(reference_state: Mapping[str, torch.Tensor], model: nn.Mo
             own.copy_(ref.to(dtype=own.dtype, device=own.device))
 
 
-def save_reference_state(model: nn.Module, path: str | Path) -> Path:
-    """Write ``model``'s state as safetensors with order-preserving, position-prefixed keys."""
+def save_reference_state(
+    model: nn.Module,
+    path: str | Path,
+    probe: torch.Tensor | None = None,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+) -> Path:
+    """Write ``model``'s state as safetensors with order-preserving, position-prefixed keys.
+
+    With ``probe`` (a public input, never a hidden one) the file also holds the reference's
+    traced graph, ``probe/input``, the reference's output on it as ``probe/output``, and the
+    tolerances: what the sandbox needs to map the weights by role and to check its mapping.
+    """
     from safetensors.torch import save_file
 
     tensors = {
         f"{position:0{_POSITION_WIDTH}d}/{name}": t.detach().cpu().contiguous()
         for position, (name, t) in enumerate(ordered_state(model).items())
     }
+    metadata = {"format": "arena-reference-state-v1"}
+    if probe is not None:
+        model.eval()
+        graph = param_mapping.trace(model, probe)
+        with torch.no_grad():
+            tensors["probe/output"] = model(probe).detach().cpu().contiguous()
+        tensors["probe/input"] = probe.detach().cpu().contiguous()
+        metadata.update(graph=graph.to_json(), rtol=repr(rtol), atol=repr(atol))
     path = Path(path)
-    save_file(tensors, str(path), metadata={"format": "arena-reference-state-v1"})
+    save_file(tensors, str(path), metadata=metadata)
     return path
 
 
 def load_reference_state(path: str | Path) -> dict[str, torch.Tensor]:
-    """Read a file of :func:`save_reference_state` back into registration order."""
-    from safetensors.torch import load_file
+    """Read the state of a file of :func:`save_reference_state` back into registration order."""
+    return param_mapping.load_reference_file(path).state
 
-    raw = load_file(str(path))
-    ordered = sorted(raw.items(), key=lambda item: int(item[0].split("/", 1)[0]))
-    return {key.split("/", 1)[1]: tensor for key, tensor in ordered}
+
+def sensitive_batchnorm_statistics(
+    model: nn.Module, generator: torch.Generator | None = None
+) -> nn.Module:
+    """Random running statistics that make each batch norm's ``eps`` matter.
+
+    Means N(0, 0.1), variances U(0.5, 1.5), and in a quarter of the channels a variance under
+    1e-4 with the scale ``weight`` shrunk by the same factor, so the reference's function keeps
+    its magnitude there but depends on ``eps``: 1e-5 instead of 1e-3 changes those channels by a
+    factor of about 3 (with variances near 1 it changed them by 5e-4, inside the tolerance).
+    """
+    for module in model.modules():
+        if not (isinstance(module, nn.modules.batchnorm._BatchNorm) and module.track_running_stats):
+            continue
+        with torch.no_grad():
+            n = module.running_var.numel()
+            mean = torch.randn(n, generator=generator) * 0.1
+            var = torch.rand(n, generator=generator) + 0.5
+            # Without an affine scale to compensate, a tiny variance would blow the signal up.
+            sensitive = (torch.rand(n, generator=generator) < 0.25) & (module.weight is not None)
+            small = torch.rand(n, generator=generator) * 1e-4
+            if module.weight is not None:
+                gain = torch.sqrt((small + module.eps) / (var + module.eps))
+                module.weight.mul_(torch.where(sensitive, gain, torch.ones(n)).to(module.weight))
+            module.running_mean.copy_(mean)
+            module.running_var.copy_(torch.where(sensitive, small, var))
+    return model
+
+
+def map_by_role(
+    model: nn.Module, reference: nn.Module, example: torch.Tensor,
+    rtol: float = 1e-4, atol: float = 1e-5,
+) -> param_mapping.MappingResult:
+    """Load ``reference``'s weights into ``model`` by their role in the computation (the same
+    search the sandbox runs, :func:`param_mapping.find_mapping`, probed on ``example``)."""
+    reference.eval()
+    state = ordered_state(reference)
+    with torch.no_grad():
+        expected = reference(example)
+    try:
+        result = param_mapping.find_mapping(
+            model, state, example, param_mapping.trace(reference, example),
+            expected_output=expected if isinstance(expected, torch.Tensor) else None,
+            rtol=rtol, atol=atol)
+    except param_mapping.MappingError as exc:
+        raise EquivalenceError(str(exc)) from None
+    param_mapping.load_pairs(model, state, result.pairs)
+    return result
 
 
 def _flatten_outputs(output: object) -> list[torch.Tensor]:
@@ -124,14 +192,15 @@ def check_equivalence(
     rtol: float = 1e-4,
     atol: float = 1e-5,
 ) -> EquivalenceResult:
-    """Load ``reference``'s weights into ``model`` by order, then compare their outputs.
+    """Load ``reference``'s weights into ``model`` by role, then compare their outputs.
 
     Both models are put in eval mode (dropout off, batch norm on running statistics). Raises
     :class:`EquivalenceError` when the weights cannot be mapped; returns a result otherwise.
     """
-    map_state_by_order(ordered_state(reference), model)
+    inputs = list(inputs)
     model.eval()
     reference.eval()
+    map_by_role(model, reference, inputs[0], rtol, atol)
     worst = 0.0
     count = 0
     with torch.no_grad():

@@ -1,5 +1,6 @@
-"""Functional equivalence: reference weights mapped by position onto another model of the same
-architecture reproduce the reference outputs; a different architecture is refused by name."""
+"""Functional equivalence: reference weights mapped (by order where it fits, else by role, see
+test_equivalence_dataflow.py) onto another model of the same architecture reproduce the
+reference outputs; a different architecture is refused by name."""
 
 from __future__ import annotations
 
@@ -85,12 +86,21 @@ def test_it_maps_every_vgg_variant_onto_torchvision_by_shape_alone() -> None:
         map_state_by_order(ordered_state(reference), theirs)
 
 
-def test_it_names_the_first_mismatching_position_of_an_altered_architecture() -> None:
+def test_it_names_the_reference_layer_an_altered_architecture_lacks() -> None:
+    reference = reference_models.build("resnet18", num_classes=10, input_size=32)
+    altered = reference_models.build("resnet18", num_classes=10, input_size=32)
+    altered.layer2[0].conv1 = nn.Conv2d(64, 128, kernel_size=5, stride=2, padding=2, bias=False)
+    with pytest.raises(EquivalenceError, match=r"layer2\.0\.conv1\.weight \(128, 64, 3, 3\).*"
+                       "no counterpart"):
+        check_equivalence(altered, reference, [torch.rand(2, 3, 32, 32)])
+
+
+def test_the_position_rule_still_names_the_first_mismatching_position() -> None:
     reference = reference_models.build("resnet18", num_classes=10, input_size=32)
     altered = reference_models.build("resnet18", num_classes=10, input_size=32)
     altered.layer2[0].conv1 = nn.Conv2d(64, 128, kernel_size=5, stride=2, padding=2, bias=False)
     with pytest.raises(EquivalenceError, match=r"position \d+.*layer2\.0\.conv1\.weight"):
-        check_equivalence(altered, reference, [torch.rand(2, 3, 32, 32)])
+        map_state_by_order(ordered_state(reference), altered)
 
 
 def test_it_refuses_a_model_with_a_missing_layer() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import loading, training, wire
+from . import loading, param_mapping, training, wire
 from .audit import AuditLog
 from .loading import HarnessFailure
 from .macs import count_macs
@@ -85,6 +85,8 @@ class Server:
         weights = request.get("weights")
         if weights and request.get("weights_mode") == "order":
             loading.load_by_order(self.model, self._input_file(weights))
+        elif weights and request.get("weights_mode") == "role":
+            _load_by_role(self.model, self._input_file(weights))
         elif weights:
             loading.load_weights(
                 self.model,
@@ -187,6 +189,14 @@ class Server:
             descriptors.append((wire.DTYPE_CODES[array.dtype], array.shape, offset, array.nbytes))
             offset += array.nbytes
         return tuple(descriptors)
+
+
+def _load_by_role(model: torch.nn.Module, path: Path) -> None:
+    """Reference weights mapped by their role in the computation (param_mapping.py)."""
+    try:
+        param_mapping.load_by_role(model, path)
+    except param_mapping.MappingError as exc:
+        raise HarnessFailure(wire.WEIGHTS, str(exc)[:400]) from None
 
 
 def _seq(request: dict) -> int:
