@@ -59,10 +59,13 @@ def derive(
     return DerivedSet(transformed, np.asarray(labels)[chosen], originals, chosen.astype(np.int64))
 
 
-def save_originals(folder: Path, derived: DerivedSet, rows: np.ndarray, max_gap: float) -> None:
+def save_originals(folder: Path, derived: DerivedSet, rows: np.ndarray, max_gap: float,
+                   max_accuracy: float) -> None:
     """``originals.npz``: ``rows`` (into ``inputs.npz``), their untransformed ``images``, the
-    public source's item of each (``source_index``) and the audit's ``max_gap``: the largest
-    accuracy gap (originals minus secret versions), either way, that is not flagged."""
+    public source's item of each (``source_index``) and the audit's band: ``max_gap``, the
+    largest accuracy gap (originals minus secret versions, either way) not flagged, and
+    ``max_accuracy``, the highest hidden-set accuracy a model plausibly reaches (above it, a
+    lookup of the public split is the likelier explanation)."""
     rows = np.asarray(rows, dtype=np.int64)[:ORIGINALS_KEPT]
     folder.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
@@ -71,4 +74,5 @@ def save_originals(folder: Path, derived: DerivedSet, rows: np.ndarray, max_gap:
         images=derived.originals[rows],
         source_index=derived.source_index[rows],
         max_gap=np.float64(max_gap),
+        max_accuracy=np.float64(max_accuracy),
     )

@@ -129,6 +129,7 @@ def _run_parts(
         (work / "parts").mkdir(exist_ok=True)
         result = _run_part(ctx)
         report.checks.extend(result.checks)
+        report.flags.extend(f for f in result.flags if f not in report.flags)
         if result.private_points_delta is not None:
             private_deltas.append(result.private_points_delta)
         # Top-level metrics are the first part's that has them (e.g. the first model part's

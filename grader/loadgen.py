@@ -2,13 +2,19 @@
 
 For each query the batch is written into shared memory, then ``time.perf_counter_ns()`` is
 stamped here, "go" is sent, and the clock stops once the answer has been copied out of shared
-memory. The sandbox's clock is never read (threat 30). Inputs of later queries are not in shared memory yet
-(threat 31). Warm-up queries use synthetic inputs and are not counted. Every timed query holds
-distinct inputs: the hidden set once, then, if the minimum query count or duration is not yet
-reached, reshuffled copies with a tiny perturbation, so no two timed inputs are equal bit for
-bit (threat 32). A few exact repeats at the end are timed apart: answering them much faster
-than unique queries means answers are cached, and speed then earns nothing. The answers of the
-timed queries themselves are what accuracy is computed from (threat 34).
+memory. The sandbox's clock is never read (threat 30). Inputs of later queries are not in shared
+memory yet (threat 31). Warm-up queries use synthetic inputs and are not counted.
+
+Every timed query holds inputs no cache can know (threats 32, 36): the hidden set once (itself
+drawn through the deployment secret), then, if the minimum query count or duration is not yet
+reached, fresh variants of it: each row re-drawn through a label-preserving transform
+(``arena_datasets.secret_transforms.QUERY_SPEC``: a small affine and elastic warp plus noise)
+from a generator seeded by the operating system per grading, never by the bundle's public seed.
+A cache keyed on rounded pixels misses on every such query. The answer-cache check uses the same
+kind of inputs: a few exact repeats of first-pass batches, each timed right after a control that
+is a fresh variant like the timed ones; answering the repeats much faster than their controls
+means answers are cached, and speed then earns nothing. The answers of the timed queries
+themselves are what accuracy, and so the speed floor, is computed from (threats 34, 35).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from arena_datasets.secret_transforms import QUERY_SPEC, secret_transform
 from grader.bundle import OutputSpec, Timing
 from grader.parts.stage import Session
 from grader.protocol import ShapeMismatch
@@ -26,7 +33,6 @@ from grader.protocol import ShapeMismatch
 REPEAT_QUERIES = 6
 CACHE_RATIO = 0.5  # repeats answered in under half the latency of their paired controls: a cache
 CACHE_MIN_GAIN_NS = 1_000_000
-PERTURBATION = 1e-4  # relative to the data's spread: invisible to a model, not to a hash
 
 
 @dataclass
@@ -41,7 +47,7 @@ class LoadgenResult:
     outputs: dict[str, np.ndarray]  # per output: rows of every timed query, in order
     indices: np.ndarray  # the hidden-set row of each of those rows
     repeat_latencies_ns: list[int] = field(default_factory=list)
-    # One fresh (perturbed) query of the same size sent right before each repeat: the repeats
+    # One fresh (re-drawn) query of the same size sent right before each repeat: the repeats
     # are compared with these, not with the whole run, so a busy machine slows both alike.
     control_latencies_ns: list[int] = field(default_factory=list)
     repeats: int = 5
@@ -94,25 +100,36 @@ def output_bytes(timing: Timing, outputs: tuple[OutputSpec, ...]) -> int:
 
 class LoadGenerator:
     def __init__(
-        self, session: Session, outputs: tuple[OutputSpec, ...], timing: Timing, seed: int = 0
+        self,
+        session: Session,
+        outputs: tuple[OutputSpec, ...],
+        timing: Timing,
+        seed: int | None = None,
     ) -> None:
         self.session = session
         self.outputs = outputs
         self.timing = timing
+        # None (grading): fresh entropy from the OS, so no mentee can replay the variants.
         self.rng = np.random.default_rng(seed)
+        self.value_range = (0.0, 1.0)
+
+    def variant(self, batch: np.ndarray) -> np.ndarray:
+        """A fresh label-preserving re-draw of ``batch``: what no cache has seen."""
+        if batch.ndim != 4:  # not images: fall back to noise alone
+            return batch + self.rng.standard_normal(batch.shape, dtype=np.float32) * np.float32(
+                QUERY_SPEC.noise * (self.value_range[1] - self.value_range[0] or 1.0)
+            )
+        return secret_transform(batch, self.rng, QUERY_SPEC, self.value_range)
 
     def run(self, images: np.ndarray) -> LoadgenResult:
         images = np.ascontiguousarray(images, dtype=np.float32)
-        spread = float(images.std()) or 1.0
+        self.value_range = (float(images.min()), float(images.max())) if images.size else (0, 1)
         self.warm_up(images)
         queries: list[TimedQuery] = []
         collected: dict[str, list[np.ndarray]] = {o.name: [] for o in self.outputs}
         started = time.monotonic()
         for rows, pass_number in self.schedule(len(images), started, lambda: len(queries)):
-            batch = images[rows]
-            if pass_number:
-                noise = self.rng.standard_normal(batch.shape, dtype=np.float32)
-                batch = batch + noise * np.float32(spread * PERTURBATION)
+            batch = self.variant(images[rows]) if pass_number else images[rows]
             latency, answers = self.query(batch)
             queries.append(TimedQuery(rows, latency))
             for spec, answer in zip(self.outputs, answers):
@@ -124,7 +141,7 @@ class LoadGenerator:
             repeats=self.timing.repeats,
         )
         result.control_latencies_ns, result.repeat_latencies_ns = self.repeat_check(
-            images, queries, spread
+            images, queries
         )
         return result
 
@@ -171,13 +188,14 @@ class LoadGenerator:
         return time.perf_counter_ns() - begin, answers
 
     def repeat_check(
-        self, images: np.ndarray, queries: list[TimedQuery], spread: float
+        self, images: np.ndarray, queries: list[TimedQuery]
     ) -> tuple[list[int], list[int]]:
         """Resend a few first-pass batches exactly, each right after a fresh control query.
 
         Returns (control latencies, repeat latencies). Each control is another first-pass
-        batch with a new tiny perturbation, so no cache can know it; answering the exact
-        repeats much faster than their controls means answers are cached (threat 32).
+        batch re-drawn like the timed variants (``variant``), so no cache can know it, not even
+        one keyed on rounded pixels; answering the exact repeats much faster than their controls
+        means answers are cached (threat 32).
         """
         first_pass = queries[: -(-len(images) // self.timing.batch_size)]
         count = min(REPEAT_QUERIES, len(first_pass))
@@ -186,8 +204,6 @@ class LoadGenerator:
         repeats: list[int] = []
         for i in picks:
             control_rows = first_pass[int(self.rng.integers(len(first_pass)))].indices
-            batch = images[control_rows]
-            noise = self.rng.standard_normal(batch.shape, dtype=np.float32)
-            controls.append(self.query(batch + noise * np.float32(spread * PERTURBATION))[0])
+            controls.append(self.query(self.variant(images[control_rows]))[0])
             repeats.append(self.query(images[first_pass[i].indices])[0])
         return controls, repeats

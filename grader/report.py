@@ -39,6 +39,8 @@ ERROR_KINDS = (
     "pretrained",
     "internal",
 )
+# The closed vocabulary of ``flags`` (the reader accepts any short word, like error kinds).
+FLAGS = ("memorisation",)
 # Who may read a metric (grader.metric_info declares one per metric in ``metric_info``).
 VISIBILITIES = ("public", "after_deadline", "after_reveal", "mentor")
 LOG_CAP_BYTES = 16_384
@@ -86,9 +88,12 @@ class Report:
     # Per metric: label, unit, audience and whether it scores (grader.metric_info); the
     # platform shows each metric only to the audience declared here (threat 38).
     metric_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Words for mentors from FLAGS ("memorisation": the audit saw a memorised public split; the
+    # platform holds the rank until a mentor clears it). The key is present only when non-empty.
+    flags: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "status": self.status,
             "score": None if self.score is None else round(float(self.score), 4),
             "checks": [c.to_dict() for c in self.checks],
@@ -98,6 +103,9 @@ class Report:
             "timings": {k: round(float(v), 4) for k, v in self.timings.items()},
             "metric_info": self.metric_info,
         }
+        if self.flags:
+            data["flags"] = sorted(set(self.flags))
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), allow_nan=False)
@@ -139,8 +147,9 @@ def parse_report_json(text: str | bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ReportFormatError("the report must be a JSON object")
     expected = {"status", "score", "checks", "metrics", "error", "logs", "timings"}
-    if set(data) - {"metric_info"} != expected:
+    if set(data) - {"flags", "metric_info"} != expected:
         raise ReportFormatError(f"keys must be {sorted(expected)}, got {sorted(data)}")
+    _validate_flags(data.get("flags", []))  # absent means none
     _require(data["status"] in STATUSES, f"status {data['status']!r} is not one of {STATUSES}")
     _validate_score(data["score"], data["status"])
     _validate_metric_info(data.get("metric_info", {}))  # absent in older reports
@@ -192,6 +201,15 @@ def _validate_number_map(values: Any, name: str, *, allow_null: bool) -> None:
         _require(isinstance(key, str) and len(key) <= 100, f"bad {name} key")
         ok = _is_number(value) or (allow_null and value is None)
         _require(ok, f"{name}[{key!r}] must be a number")
+
+
+def _validate_flags(flags: Any) -> None:
+    _require(isinstance(flags, list) and len(flags) <= 10, "flags must be a short list")
+    for flag in flags:
+        _require(
+            isinstance(flag, str) and flag.replace("_", "").isalnum() and len(flag) <= 40,
+            "a flag must be a short word",
+        )
 
 
 def _validate_metric_info(info: Any) -> None:

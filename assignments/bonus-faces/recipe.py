@@ -9,8 +9,9 @@ mentees train on crops 0 to 69.
 Labels: 1 = a face, 0 = no face (the box of an empty canvas is all zeros and never scored).
 
 LFW and the textures are public, so the canvases' generator seed comes from the deployment
-secret (``arena_datasets.secret``), never the bundle's public seed, and secret pixel noise goes
-on top: the hidden canvases cannot be regenerated from the public code and data.
+secret (``arena_datasets.secret``), never the bundle's public seed: the hidden canvases cannot
+be regenerated from the public code and data (no pixel noise: the boxes must stay exact and the
+detector loses points to it).
 """
 
 from __future__ import annotations
@@ -21,23 +22,17 @@ from pathlib import Path
 import numpy as np
 
 from arena_datasets.localization import FACES_SPEC, LocalizationSet, face_canvases
-from arena_datasets.secret import derived_seed, secret_rng
-from arena_datasets.secret_transforms import TransformSpec, secret_transform
+from arena_datasets.secret import derived_seed
 
 HIDDEN_CROPS = slice(70, 100)
 DETECT_TEST = 800
 LOCALIZE_TEST = 400
 PUBLIC = 16
-# Pixel noise only (the boxes stay exact); measured by bench/hidden_secret_fidelity.py.
-CANVAS_NOISE = TransformSpec(rotation_deg=0.0, scale=0.0, shift_px=0.0, elastic_px=0.0,
-                             noise=0.02)
 
 
 def _write(folder: Path, data: LocalizationSet) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    images = secret_transform((data.images.astype(np.float32) / 255.0)[:, None],
-                              secret_rng("bonus-faces", folder.name, "noise"), CANVAS_NOISE,
-                              (0.0, 1.0))
+    images = (data.images.astype(np.float32) / 255.0)[:, None]
     labels = (data.labels == 1).astype(np.int64)
     np.savez_compressed(folder / "public.npz", images=images[:PUBLIC])
     np.savez_compressed(folder / "public_labels.npz", labels=labels[:PUBLIC])

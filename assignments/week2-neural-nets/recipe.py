@@ -34,11 +34,15 @@ HIDDEN_FRACTION = 0.3
 SPLIT_SEED = 20261108  # fixed apart from [data] seed: the shipped training split must not move
 # 8x8 digits are coarse: a pixel is an eighth of the digit, so the transform stays sub-pixel.
 # Measured by bench/hidden_secret_fidelity.py (reference within 2 points of the originals).
-SECRET_SPEC = TransformSpec(rotation_deg=6.0, scale=0.04, shift_px=0.4, elastic_px=0.25,
-                            noise=0.03)
-# The audit flags a model whose accuracy on the originals and on their secret versions differ by
-# more than this (the reference: see bench/results/hidden_secret_fidelity.json).
-MEMORISATION_MAX_GAP = 0.10
+SECRET_SPEC = TransformSpec(rotation_deg=2.0, scale=0.015, shift_px=0.2, elastic_px=0.1,
+                            noise=0.01)
+# The memorisation audit's band (grader/memorisation.py). The reference's gap between the
+# public originals and their secret versions is under 0.02 (bench/results/
+# hidden_secret_fidelity.json; the audit's 400 rows add about 0.01 of noise); an exact lookup
+# of the public split shows a gap near 0.9. The ceiling catches a nearest-neighbour lookup,
+# which answers both kinds near 1.0: the best models of 8x8 digits reach about 0.98.
+MEMORISATION_MAX_GAP = 0.06
+MEMORISATION_MAX_ACCURACY = 0.99
 
 SIGMOID_SHAPES = [(5,), (4, 7), (2, 3, 8), (1,), (64,)]
 SOFTMAX_SHAPES = [(4, 10), (1, 3), (8, 5), (2, 3, 7), (16, 100)]
@@ -158,4 +162,5 @@ def build(out: Path, seed: int) -> None:
     derived = derive(images, hidden_labels, "week2-neural-nets/logreg", SECRET_SPEC, (0.0, 16.0))
     split = derived.split("week2-neural-nets/logreg")
     save_model_part(out / "logreg", derived.images, derived.labels, split)
-    save_originals(out / "logreg", derived, np.arange(len(derived.labels)), MEMORISATION_MAX_GAP)
+    save_originals(out / "logreg", derived, np.arange(len(derived.labels)),
+                   MEMORISATION_MAX_GAP, MEMORISATION_MAX_ACCURACY)

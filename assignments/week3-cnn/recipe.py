@@ -27,9 +27,16 @@ from arena_datasets.recipe_tools import FunctionCases, save_model_part
 from arena_datasets.secret_transforms import TransformSpec
 
 # Measured by bench/hidden_secret_fidelity.py: the reference stays within 2 points.
-SECRET_SPEC = TransformSpec(rotation_deg=8.0, scale=0.06, shift_px=1.0, elastic_px=0.5,
-                            noise=0.03)
-MEMORISATION_MAX_GAP = 0.10  # see bench/results/hidden_secret_fidelity.json
+SECRET_SPEC = TransformSpec(rotation_deg=3.0, scale=0.02, shift_px=0.3, elastic_px=0.15,
+                            noise=0.01)
+# The memorisation audit's band (grader/memorisation.py). The reference's gap between the
+# public originals and their secret versions is under 0.02 (bench/results/
+# hidden_secret_fidelity.json; the audit's 400 rows add about 0.01 of noise); an exact lookup
+# of the public split shows a gap near 0.9. The ceiling catches a nearest-neighbour lookup,
+# which answers both kinds near 1.0: the best Fashion-MNIST models reach about 0.96 on the
+# originals, a point or so less on secret versions.
+MEMORISATION_MAX_GAP = 0.06
+MEMORISATION_MAX_ACCURACY = 0.95
 
 # (N, C_in, H, W, C_out, kernel_h, kernel_w, stride, padding, dilation)
 CONV_CASES = [
@@ -107,4 +114,5 @@ def build(out: Path, seed: int) -> None:
     derived = derive(images, labels, "week3-cnn/cnn", SECRET_SPEC, (0.0, 1.0))
     split = derived.split("week3-cnn/cnn")
     save_model_part(out / "cnn", derived.images, derived.labels, split)
-    save_originals(out / "cnn", derived, np.concatenate(split)[::10], MEMORISATION_MAX_GAP)
+    save_originals(out / "cnn", derived, np.concatenate(split)[::10],
+                   MEMORISATION_MAX_GAP, MEMORISATION_MAX_ACCURACY)

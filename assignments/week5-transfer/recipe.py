@@ -9,7 +9,7 @@
 MNIST and Fashion-MNIST are public, so everything hidden is drawn through the deployment secret
 (``arena_datasets.secret``): which digits, their order and a small transform of each (the
 untransformed ones go to ``digits/originals.npz`` for the memorisation audit), and the canvases'
-generator seed with pixel noise on top (a canvas has no public original to look up).
+generator seed (which objects, backgrounds, places and sizes: a canvas has no public original).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ import numpy as np
 from arena_datasets import real
 from arena_datasets.localization import LocalizationSet, fashion_canvases
 from arena_datasets.public_derived import derive, save_originals
-from arena_datasets.secret import derived_seed, secret_rng
-from arena_datasets.secret_transforms import TransformSpec, secret_transform
+from arena_datasets.secret import derived_seed
+from arena_datasets.secret_transforms import TransformSpec
 
 SHOTS_PER_CLASS = 10
 TRAIN_SEED = 20261201          # fixed forever: the starter's train_digits.npz is drawn with it
@@ -31,11 +31,15 @@ LOCALIZE_TEST = 1000
 BOXES_TEST = 300
 PUBLIC = 16
 # Measured by bench/hidden_secret_fidelity.py: the reference stays within 2 points.
-DIGITS_SPEC = TransformSpec(rotation_deg=8.0, scale=0.06, shift_px=1.0, elastic_px=0.5,
-                            noise=0.03)
-CANVAS_NOISE = TransformSpec(rotation_deg=0.0, scale=0.0, shift_px=0.0, elastic_px=0.0,
-                             noise=0.02)  # no geometry: the boxes stay exact
-MEMORISATION_MAX_GAP = 0.10  # see bench/results/hidden_secret_fidelity.json
+DIGITS_SPEC = TransformSpec(rotation_deg=3.0, scale=0.02, shift_px=0.3, elastic_px=0.15,
+                            noise=0.01)
+# The memorisation audit's band (grader/memorisation.py). The reference's gap between the
+# public originals and their secret versions is under 0.02 (bench/results/
+# hidden_secret_fidelity.json; the audit's 400 rows add about 0.01 of noise); an exact lookup
+# of the public split shows a gap near 0.9. The ceiling catches a nearest-neighbour lookup,
+# which answers both kinds near 1.0: 10 shots per class: the reference reaches 0.93.
+MEMORISATION_MAX_GAP = 0.06
+MEMORISATION_MAX_ACCURACY = 0.98
 
 
 def training_digits() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,13 +78,14 @@ def build_digits(out: Path) -> None:
     # Rows of inputs.npz start after the public examples.
     derived.originals, derived.source_index = (derived.originals[PUBLIC:],
                                                derived.source_index[PUBLIC:])
-    save_originals(out / "digits", derived, np.arange(DIGITS_TEST), MEMORISATION_MAX_GAP)
+    save_originals(out / "digits", derived, np.arange(DIGITS_TEST),
+                   MEMORISATION_MAX_GAP, MEMORISATION_MAX_ACCURACY)
 
 
 def _canvases(out: Path, part: str, data: LocalizationSet) -> None:
-    noisy = secret_transform(_as_input(data.images), secret_rng("week5-transfer", part, "noise"),
-                             CANVAS_NOISE, (0.0, 1.0))
-    _write(out / part, noisy, data.labels, PUBLIC, boxes=data.boxes)
+    # No pixel noise on canvases: the localizer loses 2.4 points to noise of 0.5 % already, and
+    # a canvas drawn from a secret seed has no public original to look up.
+    _write(out / part, _as_input(data.images), data.labels, PUBLIC, boxes=data.boxes)
 
 
 def build(out: Path, seed: int) -> None:

@@ -54,6 +54,8 @@ class PartResult:
     # Points this part would earn on the private split instead of the public one (competition
     # parts with a split); the difference makes the report's private_score.
     private_points_delta: float | None = None
+    # Words for mentors the report carries in ``flags`` (e.g. "memorisation": rank held).
+    flags: list[str] = field(default_factory=list)
 
     def absorb(self, outcome: StageOutcome, stage: str) -> bool:
         """Record a stage's logs and timings; False if it failed (then ``failure`` is set)."""

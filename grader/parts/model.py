@@ -6,6 +6,7 @@ so those numbers cannot carry hidden data into the report (threat 20).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import numpy as np
 from grader import metrics as m
 from grader.harness.arena_harness import wire
 from grader.loadgen import LoadGenerator, LoadgenResult, input_bytes, output_bytes
+from grader.memorisation import FLAG as MEMORISATION_FLAG
+from grader.memorisation import AuditResult, audit_data, run_audit
 from grader.parts.common import PartContext, PartResult, load_npz
 from grader.parts.counts import model_counts
 from grader.parts.stage import Session, run_stage
@@ -86,6 +89,8 @@ def hidden_stage(
     images = load_npz(ctx.hidden / "inputs.npz")["images"]
     labels = load_npz(ctx.hidden / "labels.npz")
     part = ctx.part
+    originals = audit_data(ctx.hidden)  # trusted only: public originals of secret-derived rows
+    audits: list[AuditResult] = []
 
     def body(session: Session) -> tuple[np.ndarray, int, LoadgenResult]:
         session.request(load_request(ctx, load), what="loading the model", timeout=LOAD_TIMEOUT_S)
@@ -101,7 +106,10 @@ def hidden_stage(
             0,
             (1,),
         )
-        timed = LoadGenerator(session, part.outputs, part.timing, ctx.bundle.data.seed).run(images)
+        timed = LoadGenerator(session, part.outputs, part.timing).run(images)
+        if originals is not None:  # untimed, after the clock: the memorisation audit
+            audits.append(run_audit(timed_querier(session, part), images, labels["labels"],
+                                    originals, part.timing.batch_size))
         return shapes, int(claim[0]), timed
 
     max_params_rows = 1 << 16
@@ -117,6 +125,8 @@ def hidden_stage(
     _shapes, _claim, timed = outcome.value  # the sandbox's counts are only claims: unused
     result.metrics.update(score_predictions(ctx, timed, labels))
     result.metrics.update(timed.metrics())
+    for audit in audits:
+        record_audit(result, audit)
     # Counted here from the upload's weights file, never the harness's claim (threat 41);
     # train parts put the counts of their reference in (grader.parts.train).
     result.metrics.update(model_counts(ctx.submission, part.weights, part.weights_strict))
@@ -146,6 +156,22 @@ def hidden_stage(
         result.private_points_delta = sum(c.points for c in private_checks) - sum(
             c.points for c in checks
         )
+
+
+def timed_querier(session: Session, part: Any) -> LoadGenerator:
+    """A load generator used only for its ``query`` (shared memory in, answers out)."""
+    return LoadGenerator(session, part.outputs, part.timing)
+
+
+def record_audit(result: PartResult, audit: AuditResult) -> None:
+    """The audit's figures for mentors; the flag that holds the rank when the gap is too wide."""
+    splits = ("accuracy", "private_accuracy")  # the timed queries' own, on either split
+    hidden_accuracy = max(float(result.metrics.get(k, 0.0)) for k in splits)
+    audit = replace(audit, accuracy_hidden=hidden_accuracy)
+    result.metrics["memorisation_gap"] = round(audit.gap, 4)
+    result.hidden_logs.append(audit.log_line())
+    if audit.flagged and MEMORISATION_FLAG not in result.flags:
+        result.flags.append(MEMORISATION_FLAG)
 
 
 def read_shape_table(session: Session, reply: Reply, index: int = 0) -> np.ndarray:
