@@ -270,8 +270,13 @@ class MappingResult:
     method: str                # "registration order", "forward order" or "dataflow"
 
 
-def _refine(adjacency: list[list[tuple[str, int]]], colors: list[int]) -> list[int]:
-    """Refine colours until the partition stops splitting (colour numbers are shared)."""
+def _refine(
+    adjacency: list[list[tuple[str, int]]],
+    colors: list[int],
+    after_round: Callable[[list[int]], None] = lambda colors: None,
+) -> list[int]:
+    """Refine colours until the partition stops splitting (colour numbers are shared).
+    ``after_round`` sees each round's colours: a check there fails nearest the difference."""
     classes = len(set(colors))
     for _ in range(MAX_REFINE_ROUNDS):
         signatures = [
@@ -280,6 +285,7 @@ def _refine(adjacency: list[list[tuple[str, int]]], colors: list[int]) -> list[i
         ]
         table = {s: k for k, s in enumerate(sorted(set(signatures)))}
         colors = [table[s] for s in signatures]
+        after_round(colors)
         if len(table) == classes:
             break
         classes = len(table)
@@ -307,20 +313,35 @@ def _classes(colors: list[int], offset: int) -> list[tuple[list[int], list[int]]
     return sorted(classes.values(), key=lambda c: c[0][:1] or [offset + c[1][0]])
 
 
-def _check_classes(ref: Graph, own: Graph, colors: list[int], offset: int, how: str) -> None:
-    for members_ref, members_own in _classes(colors, offset):
-        if len(members_ref) != len(members_own):
-            raise MappingError(_unmatched(ref, own, members_ref, members_own, offset) + how)
+def _check_classes(ref: Graph, own: Graph, colors: list[int], offset: int, wired: bool) -> None:
+    uneven = [c for c in _classes(colors, offset) if len(c[0]) != len(c[1])]
+    if not uneven:
+        return
+    if not wired:
+        raise MappingError(_unmatched(ref, own, *uneven[0], offset))
+    # Every op has its counterpart but the wiring differs: name the first layer with weights
+    # whose place differs (the input and outputs differ then too, and say less).
+    weighted = [c for c in uneven if c[0] and ref.nodes[c[0][0]].params] or uneven
+    members_ref = weighted[0][0] or [n - offset for n in weighted[0][1]]
+    graph = ref if weighted[0][0] else own
+    side = "the reference's" if weighted[0][0] else "your model's"
+    raise MappingError(
+        f"{side} {_describe(graph.nodes[members_ref[0]])} is not wired the same way in the "
+        "other model (the order of a concatenation, a branch or a layer differs)"
+    )
 
 
 def _pair_nodes(ref: Graph, own: Graph) -> dict[int, int]:
     adjacency, colors = _union(ref, own)
     offset = len(ref.nodes)
     # Ops and shapes first: a missing layer is named as such, not as a rewired graph.
-    _check_classes(ref, own, colors, offset, "")
-    colors = _refine(adjacency, colors)
+    _check_classes(ref, own, colors, offset, wired=False)
+
+    def wired(colors: list[int]) -> None:
+        _check_classes(ref, own, colors, offset, wired=True)
+
+    colors = _refine(adjacency, colors, wired)
     while True:
-        _check_classes(ref, own, colors, offset, " wired the same way")
         classes = _classes(colors, offset)
         tied = [c for c in classes if len(c[0]) > 1]
         if not tied:
@@ -329,7 +350,7 @@ def _pair_nodes(ref: Graph, own: Graph) -> dict[int, int]:
         members_ref, members_own = min(tied, key=lambda c: c[0][0])
         fresh = max(colors) + 1
         colors[members_ref[0]] = colors[members_own[0]] = fresh
-        colors = _refine(adjacency, colors)
+        colors = _refine(adjacency, colors, wired)
 
 
 def _unmatched(ref: Graph, own: Graph, members_ref: list[int], members_own: list[int],
