@@ -175,3 +175,14 @@ def test_batchnorm_statistics_make_eps_matter_but_keep_the_output_scale() -> Non
     assert after.abs().max() < 10 * before.abs().max()  # no blow-up
     relative = ((changed - after).abs().amax(dim=(0, 2, 3)) / after.abs().amax(dim=(0, 2, 3)))
     assert (relative > 1.0).sum() >= 8  # about a quarter of 64 channels change by a factor ~3
+
+
+def test_spellings_of_one_function_map_alike() -> None:
+    class Concat(TwoBranches):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            outs = [branch(x) for branch in self.branches]
+            return self.head(torch.concat(outs[::-1] if self.reverse else outs, dim=1))
+
+    reference, mentee = _seeded(TwoBranches(), 6), Concat(reverse=True)
+    assert map_by_role(mentee, reference, torch.randn(2, 3, 4, 4)).method == "dataflow"
+    assert check_equivalence(mentee, reference, [torch.randn(2, 3, 4, 4)], atol=1e-6).equivalent

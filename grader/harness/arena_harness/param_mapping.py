@@ -45,7 +45,9 @@ __all__ = [
 ]
 
 # Joins whose argument order is part of the function: the slot a branch feeds defines it.
-ORDERED_JOINS = frozenset({"cat", "concat", "concatenate", "stack"})
+ORDERED_JOINS = frozenset({"cat", "stack"})
+# Spellings of one function (``torch.concat`` is ``torch.cat``, ``x @ w`` is ``matmul``).
+ALIASES = {"concat": "cat", "concatenate": "cat", "__matmul__": "matmul", "__rmatmul__": "matmul"}
 MAX_REFINE_ROUNDS = 64
 GRAPH_FORMAT = "arena-dataflow-v1"
 
@@ -127,6 +129,7 @@ class _Recorder(TorchFunctionMode):
         kwargs = kwargs or {}
         out = func(*args, **kwargs)
         op = getattr(func, "__name__", str(func))
+        op = ALIASES.get(op, op)
         data, params = [], []
         for slot, tensor in _tensor_args(func, args, kwargs):
             value = self._value(tensor)
