@@ -1,7 +1,7 @@
 """Issue 11 class 8 (threat 40): a "by hand" check fails when its function runs an operator
 the bundle forbids. Both halves: the trusted side's source scan (``grader.source_audit``) and
 the sandbox's dispatch-mode record (``arena_harness.audit``), then week 3 graded through
-bubblewrap. (The library one-liners and autograd backward of week 3 are ``wrong/`` cases of
+both sandboxes. (The library one-liners and autograd backward of week 3 are ``wrong/`` cases of
 the bundle, graded by ``tests/assignments/test_week3_cnn.py``.)"""
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def test_the_record_sees_autograd_started_any_way() -> None:
     assert log.flags("by_hand", list(GRAD)).tolist() == [0]
 
 
-# -- week 3 through bubblewrap --------------------------------------------------------------
+# -- week 3 through both sandboxes (the sandbox fixture: bubblewrap, then Docker) -------------
 
 
 def functions_only(tmp_path: Path) -> Path:
@@ -146,36 +146,30 @@ def functions_only(tmp_path: Path) -> Path:
     return bundle
 
 
-def grade_week3(tmp_path: Path, source: Path) -> dict[str, tuple[bool, str]]:
+def grade_week3(tmp_path: Path, source: Path, backend: str) -> dict[str, tuple[bool, str]]:
     from grader.grading import GradeOptions, grade
 
     upload = tmp_path / "upload"
     upload.mkdir()
     shutil.copy(source, upload / "submission.py")
-    report = grade(functions_only(tmp_path), upload, GradeOptions(sandbox="bwrap"))
+    report = grade(functions_only(tmp_path), upload, GradeOptions(sandbox=backend))
     assert report.status == "scored", report.to_dict()
     return {c.name: (c.passed, c.message) for c in report.checks}
 
 
-@pytest.mark.slow
-@pytest.mark.bwrap
-def test_the_solution_passes_the_audit(bwrap_sandbox, tmp_path) -> None:
-    checks = grade_week3(tmp_path, WEEK3 / "solution" / "submission.py")
+def test_the_solution_passes_the_audit(sandbox, tmp_path) -> None:
+    checks = grade_week3(tmp_path, WEEK3 / "solution" / "submission.py", sandbox.name)
     assert all(passed for passed, _ in checks.values()), checks
 
 
-@pytest.mark.slow
-@pytest.mark.bwrap
-def test_a_convolution_fetched_by_a_runtime_name_is_recorded(bwrap_sandbox, tmp_path) -> None:
+def test_a_convolution_fetched_by_a_runtime_name_is_recorded(sandbox, tmp_path) -> None:
     """No scan can read ``getattr(F, "con" + "v2d")``; the dispatch record fails conv2d alone."""
-    checks = grade_week3(tmp_path, ATTACKS / "audit_runtime_spelling.py")
+    checks = grade_week3(tmp_path, ATTACKS / "audit_runtime_spelling.py", sandbox.name)
     assert [name for name, (passed, _) in checks.items() if not passed] == ["conv2d"]
     assert checks["conv2d"][1].startswith("uses aten::convolution, which this check forbids")
 
 
-@pytest.mark.slow
-@pytest.mark.bwrap
-def test_switching_the_audit_off_fails_every_audited_check(bwrap_sandbox, tmp_path) -> None:
-    checks = grade_week3(tmp_path, ATTACKS / "audit_tamper.py")
+def test_switching_the_audit_off_fails_every_audited_check(sandbox, tmp_path) -> None:
+    checks = grade_week3(tmp_path, ATTACKS / "audit_tamper.py", sandbox.name)
     assert not any(passed for passed, _ in checks.values()), checks
     assert all("reaches into the grader's audit" in message for _, message in checks.values())

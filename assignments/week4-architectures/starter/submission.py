@@ -12,6 +12,8 @@ Only ``torch`` is available in the grader's sandbox (no torchvision).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 from torch import nn
 
@@ -39,7 +41,8 @@ def googlenet(num_classes: int = 1000, in_channels: int = 3, input_size: int = 2
     raise NotImplementedError("GoogLeNet: nine Inception modules, batch norm, no aux heads")
 
 
-def train(model: nn.Module, batches, budget: dict) -> None:
+def train(model: nn.Module, batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+          budget: dict) -> None:
     """Optional. The platform trains each family with this (or, if you delete it, with its
     own loop: one step of the budget's optimizer per batch). ``batches`` yields ``(images,
     labels)`` batches of ``[batch_size, 1, 28, 28]`` and ``[batch_size]`` on the model's
