@@ -192,7 +192,11 @@ def measure_part(slug: str, part: Part, hidden: Path, seed: int,
         "items": {"original": len(original_images), "secret": len(secret_images)},
     }
     if slug not in ("week2-neural-nets", "week3-cnn") and part.name != "digits":
+        # A canvas set is a fresh sample whatever the seed: the secret's draw must sit among the
+        # public seeds' draws (their spread reaches 4.6 points on week 5's localize).
         entry["original_draws"] = draws
+        entry["within_draw_spread"] = (min(draws) - FIDELITY_POINTS <= entry["secret"]
+                                       <= max(draws) + FIDELITY_POINTS)
     entry["delta"] = entry["secret"] - entry["original"]
     entry["within_2_points"] = abs(entry["delta"]) <= FIDELITY_POINTS
     if (hidden / part.name / "originals.npz").is_file():
@@ -218,14 +222,16 @@ PARTS = {
 }
 
 
-def measure(slugs: list[str], with_lookups: bool = True) -> dict[str, Any]:
+def measure(slugs: list[str], with_lookups: bool = True,
+            only: set[str] | None = None) -> dict[str, Any]:
+    """Entries keyed ``"<slug>/<part>"``; ``only`` limits them to those names."""
     results: dict[str, Any] = {}
     for slug in slugs:
         bundle = load_bundle(ASSIGNMENTS / slug)
         hidden = ensure_hidden(ASSIGNMENTS / slug)
         seed = tomllib.loads((ASSIGNMENTS / slug / "assignment.toml").read_text())["data"]["seed"]
         for part in bundle.parts:
-            if part.name in PARTS[slug]:
+            if part.name in PARTS[slug] and (only is None or f"{slug}/{part.name}" in only):
                 results[f"{slug}/{part.name}"] = measure_part(slug, part, hidden, seed,
                                                               with_lookups)
     return results
@@ -248,7 +254,12 @@ def main(argv: list[str]) -> int:
               f"{e['delta']:+.4f} | {audit.get('reference_gap', float('nan')):+.4f} | "
               f"{look.get('exact_hits', float('nan')):.3f} | "
               f"{look.get('nn_identified', float('nan')):.3f} |")
-    return 0 if all(e["within_2_points"] for e in results.values()) else 1
+    return 0 if all(fidelity_holds(e) for e in results.values()) else 1
+
+
+def fidelity_holds(entry: dict[str, Any]) -> bool:
+    """Within 2 points of the original split, or, for a resampled canvas set, among the draws."""
+    return bool(entry["within_2_points"] or entry.get("within_draw_spread", False))
 
 
 if __name__ == "__main__":
