@@ -214,3 +214,14 @@ def test_grade_train_picks_the_budget_by_the_workers_device(
     on_gpu = expected_epochs == 6
     assert seen["scoring"].metric_zero == (0.6 if on_gpu else 0.5)
     assert ("GPU worker" if on_gpu else "CPU worker") in result.logs[0]
+
+
+def test_a_train_hook_with_the_old_signature_is_an_interface_failure() -> None:
+    from grader.harness.arena_harness.loading import HarnessFailure
+
+    def old_style(model, images, labels, budget):  # train(model, images, labels, budget)
+        return None
+
+    with pytest.raises(HarnessFailure, match=r"train\(\) must take \(model, batches, budget\)"):
+        training._check_signature(old_style)
+    training._check_signature(lambda model, batches, budget: None)

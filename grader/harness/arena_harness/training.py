@@ -14,6 +14,7 @@ labels)`` on the model's device, ``budget`` is a plain dict of the part's budget
 
 from __future__ import annotations
 
+import inspect
 import socket
 import sys
 import threading
@@ -97,6 +98,7 @@ def run(
     started = time.monotonic()
     custom = getattr(module, "train", None)
     if callable(custom):
+        _check_signature(custom)
         result = custom(model, feed, dict(budget))
         if result is not None and result is not model:
             raise HarnessFailure(
@@ -111,6 +113,19 @@ def run(
         raise HarnessFailure(
             wire.BUDGET, f"training took longer than the budget of {budget['seconds']} s"
         )
+
+
+def _check_signature(custom: Any) -> None:
+    """A ``train`` that cannot take ``(model, batches, budget)`` is an interface failure, said
+    so (not a TypeError the harness would take for a malformed request)."""
+    try:
+        inspect.signature(custom).bind(None, None, None)
+    except TypeError:
+        raise HarnessFailure(
+            wire.INTERFACE, "train() must take (model, batches, budget): see the statement"
+        ) from None
+    except ValueError:
+        pass  # no signature to read (a builtin): let the call decide
 
 
 def refuse_foreign_threads(when: str) -> None:
