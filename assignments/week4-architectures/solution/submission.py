@@ -2,8 +2,9 @@
 
 Each builder takes ``num_classes``, ``in_channels`` and ``input_size``. Up to 64 pixels the
 "small-input" layout applies (the one the comparison trains on 28x28 Fashion-MNIST); above it
-the ImageNet layout of the original papers (torchvision's definitions). Parameters are created
-in the same order as the reference, which is how the grader loads its weights into these models.
+the ImageNet layout of the original papers (torchvision's definitions).
+Parameters are created in the reference's order (the grader's cheapest mapping of its weights);
+any order computing the same function maps too (see ../variants/).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Every builder takes ``num_classes``, ``in_channels`` and ``input_size`` and returns an
 ``nn.Module`` mapping ``[N, in_channels, input_size, input_size]`` to ``[N, num_classes]``.
 ``input_size <= 64`` selects the small-input layout, larger sizes the ImageNet layout; README.md
-gives both layouts layer by layer. Create the layers in the order the README lists them: the
-grader loads its reference weights into your model by position.
+gives both layouts layer by layer. Name and order your layers as you like: the grader maps its
+reference weights onto your model by their role in the computation.
 AlexNet and VGG-16 have no batch norm: initialise their weights as README.md's "Initialise the
 plain networks" says, or the comparison's training leaves them at chance.
 Only ``torch`` is available in the grader's sandbox (no torchvision).
