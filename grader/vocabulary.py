@@ -44,6 +44,14 @@ ARCHITECTURE = {
     "outputs": "the outputs differ from the reference's",
     "match": "the parameter shapes and the outputs match the reference",
 }
+# architecture parts: a failure the harness reported, by its kind (a closed set of five).
+ARCHITECTURE_FAILURES = {
+    "exception": "the builder or the model's forward pass raised an exception",
+    "interface": "the builder is missing or does not return an nn.Module",
+    "weights": "the reference weights do not fit the model",
+    "shape": "the output shape differs from the reference's",
+    "nan_output": "the output holds NaN or infinity",
+}
 REWORDED = (
     (re.compile(r"^\d+ parameter tensors; the reference has "), ARCHITECTURE["shapes"]),
     (re.compile(r"^output shape differs from the reference's"), ARCHITECTURE["output_shape"]),
@@ -72,6 +80,7 @@ FIXED_SENTENCES = frozenset(
         "the output holds NaN or infinity",
         CACHED,
         *ARCHITECTURE.values(),
+        *ARCHITECTURE_FAILURES.values(),
         AUDIT_TAMPERING,
     }
 )
