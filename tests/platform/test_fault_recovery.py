@@ -28,6 +28,11 @@ def state(stack, submission: int) -> tuple[str, int, datetime | None, datetime |
     )[0]
 
 
+def requeued_or_reclaimed(stack, submission: int) -> bool:  # type: ignore[no-untyped-def]
+    status, attempt, _, _ = state(stack, submission)
+    return status != "running" or attempt >= 2
+
+
 def test_a_killed_workers_run_is_graded_again_within_30_s_of_its_lease_expiring(
     tmp_path: Path,
 ) -> None:
@@ -49,14 +54,16 @@ def test_a_killed_workers_run_is_graded_again_within_30_s_of_its_lease_expiring(
             stack.start_worker()  # the replacement, while the survivor stays busy
             _, _, last_heartbeat, _ = state(stack, victim)
             expired = last_heartbeat + timedelta(seconds=LEASE_S)
-            wait_until(lambda: state(stack, victim)[0] != "running", 60, "the run re-queued")
+            # Re-queued, or already claimed again by the replacement (the queued window can be
+            # shorter than one poll): either way attempt 2's start bounds the re-queue time.
+            wait_until(lambda: requeued_or_reclaimed(stack, victim), 60, "the run re-queued")
             (requeued_at,) = rows(stack, "SELECT now()")[0]
 
             final = alice.wait_final(victim, seconds=240)
             _, attempt, _, restarted = state(stack, victim)
             assert (final["status"], final["score"], attempt) == ("scored", 100.0, 2), final
             assert alice.wait_final(busy)["status"] == "scored"
-            requeue_s = (requeued_at - expired).total_seconds()
+            requeue_s = (min(requeued_at, restarted) - expired).total_seconds()
             regrade_s = (restarted - expired).total_seconds()
             print(
                 f"lease expired -> re-queued {requeue_s:.1f} s, -> graded again {regrade_s:.1f} s"

@@ -52,12 +52,14 @@ def home(arena_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.mark.slow
 def test_the_label_lookup_scores_without_a_sandbox(home: Path, tmp_path: Path) -> None:
-    """The attack is real: where the published files are readable it answers perfectly."""
+    """The attack is real: where the published files are readable it answers every verbatim
+    query exactly (the timer's re-sent queries are fresh variants, which only it misses)."""
     assert DEBIAN_LABELS.is_file(), "the worker's Debian dataset package is the attack's source"
     upload = _upload(tmp_path, "runtime_read_labels", weights={"scale": torch.ones(1)})
     report = _grade(BUNDLES / "fx-runtime-labels", upload, "none")
-    assert report.status == "scored" and report.score == 100.0, report.to_dict()
     assert "ESCAPED" in report.logs
+    accuracy = next(v for k, v in report.metrics.items() if k.endswith("accuracy"))
+    assert report.status == "scored" and accuracy > 0.3, report.to_dict()  # chance: 0.1
 
 
 @pytest.mark.slow
