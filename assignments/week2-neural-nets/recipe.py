@@ -34,8 +34,10 @@ HIDDEN_FRACTION = 0.3
 SPLIT_SEED = 20261108  # fixed apart from [data] seed: the shipped training split must not move
 # 8x8 digits are coarse: a pixel is an eighth of the digit, so the transform stays sub-pixel.
 # Measured by bench/hidden_secret_fidelity.py (reference within 2 points of the originals).
-SECRET_SPEC = TransformSpec(rotation_deg=2.0, scale=0.015, shift_px=0.2, elastic_px=0.1,
-                            noise=0.01)
+# Halved after a fresh deployment secret cost the reference 2.2 points at twice this strength;
+# at this one four fresh secrets cost 0.4-1.1 points, and no exact lookup matches.
+SECRET_SPEC = TransformSpec(rotation_deg=1.0, scale=0.01, shift_px=0.1, elastic_px=0.05,
+                            noise=0.005)
 # The memorisation audit's band (grader/memorisation.py). The reference's gap between the
 # public originals and their secret versions is under 0.02 (bench/results/
 # hidden_secret_fidelity.json; the audit's 400 rows add about 0.01 of noise); an exact lookup
