@@ -38,12 +38,18 @@ class Week(models.Model):
         return f"Week {self.number}: {self.title}"
 
 
+class LatePolicyChoice(models.TextChoices):
+    REFUSE = "refuse", "refuse late uploads"
+    PENALTY = "penalty", "accept late uploads with a penalty per day"
+
+
 class AssignmentQuerySet(models.QuerySet["Assignment"]):
     def visible_to(self, user: AnyUser) -> AssignmentQuerySet:
-        """Mentors see every assignment; others see opened ones, anonymous only public ones."""
+        """Mentors see every assignment; others see published opened ones, anonymous only
+        public ones."""
         if is_mentor(user):
             return self
-        opened = self.filter(
+        opened = self.filter(published=True).filter(
             models.Q(opens_at__isnull=True) | models.Q(opens_at__lte=timezone.now())
         )
         if user.is_authenticated:
@@ -68,6 +74,19 @@ class Assignment(models.Model):
     opens_at = models.DateTimeField(null=True, blank=True)
     deadline = models.DateTimeField(null=True, blank=True)
     daily_quota = models.PositiveIntegerField(default=20)
+    # What mentors set on the platform (never overwritten by ``seed_course``): see late_policy.
+    late_policy = models.CharField(
+        max_length=16, choices=LatePolicyChoice.choices, default=LatePolicyChoice.REFUSE
+    )
+    late_penalty_percent = models.FloatField(
+        default=10.0, help_text="Percent of the score taken off per day (or part of one) late."
+    )
+    max_in_flight = models.PositiveSmallIntegerField(
+        default=2, help_text="Runs a mentee may have queued or running at once."
+    )
+    published = models.BooleanField(
+        default=True, help_text="Mentees see it (from its opening date); unpublished: mentors only."
+    )
     max_upload_mb = models.PositiveIntegerField(default=50)
     max_selected = models.PositiveSmallIntegerField(default=2)
     limits = models.JSONField(default=dict, blank=True)
@@ -107,6 +126,11 @@ class Assignment(models.Model):
         now = now or timezone.now()
         return self.deadline is not None and self.deadline <= now
 
+    def extension_for(self, user: AnyUser) -> DeadlineExtension | None:
+        if not user.is_authenticated:
+            return None
+        return self.extensions.filter(user_id=user.pk).first()
+
     def private_board_visible_to(self, user: AnyUser) -> bool:
         """The private board shows to mentors always, to others once revealed after the deadline."""
         if is_mentor(user):
@@ -131,3 +155,65 @@ class HiddenDataset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment.slug}@{self.content_hash[:12]}"
+
+
+class DeadlineExtension(models.Model):
+    """One mentee's later deadline for one assignment (the assignment's deadline still closes
+    the private pick and the reveal: an extension only lets that mentee upload)."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="extensions")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deadline_extensions"
+    )
+    until = models.DateTimeField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assignment", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "user"], name="one_extension_per_mentee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment.slug}: {self.user} until {self.until:%Y-%m-%d %H:%M}"
+
+
+class LateMark(models.Model):
+    """A submission uploaded after its mentee's deadline and accepted under the penalty policy:
+    how many days late, counted by the server clock at upload (never recomputed)."""
+
+    submission = models.OneToOneField(
+        "submissions.Submission", on_delete=models.CASCADE, related_name="late_mark"
+    )
+    days_late = models.PositiveIntegerField()
+    deadline = models.DateTimeField(help_text="The mentee's deadline it was late for.")
+
+    def __str__(self) -> str:
+        return f"#{self.submission_id}: {self.days_late} day(s) late"
+
+
+class AuditEvent(models.Model):
+    """Who changed which course setting from what to what, and when. Text copies of the names,
+    so the record outlives a deleted user or assignment."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150)
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.SET_NULL, null=True, related_name="audit_events"
+    )
+    subject = models.CharField(max_length=200, help_text="The assignment (and mentee) changed.")
+    field = models.CharField(max_length=64)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name}: {self.subject} {self.field}"

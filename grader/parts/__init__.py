@@ -1,1 +1,0 @@
-"""One module per part kind (functions, model, train, architecture) and the stage runner."""
