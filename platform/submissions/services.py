@@ -14,7 +14,13 @@ from django.utils import timezone
 
 from submissions.models import Status, Submission
 from submissions.queue import enqueue_grading
-from submissions.uploads import SubmissionRefused, check_upload
+from submissions.uploads import (
+    SubmissionRefused,
+    check_in_flight,
+    check_schedule,
+    check_upload,
+    record_lateness,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +37,7 @@ def create_submission(user: AnyUser, assignment: Assignment, uploaded: UploadedF
     """Checks the upload and the quota, stores the file, creates the row, grades after commit."""
     if not user.is_authenticated:
         raise SubmissionRefused("Log in to submit.", http_status=401)
-    _check_window(user, assignment)
+    window = check_schedule(user, assignment)
     checked = check_upload(
         uploaded.file, uploaded.name or "", uploaded.size or 0, assignment.max_upload_bytes
     )
@@ -39,6 +45,7 @@ def create_submission(user: AnyUser, assignment: Assignment, uploaded: UploadedF
         # Locks the mentee's row so two simultaneous uploads cannot both pass the quota.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         _check_quota(user, assignment)
+        check_in_flight(user, assignment)
         submission = Submission(
             assignment=assignment,
             owner=user,
@@ -49,6 +56,7 @@ def create_submission(user: AnyUser, assignment: Assignment, uploaded: UploadedF
         _store(submission, uploaded)
         submission.enqueued_at = timezone.now()
         submission.save()
+        record_lateness(submission, window)
         enqueue_grading(submission)
     return submission
 
@@ -69,19 +77,6 @@ def _store(submission: Submission, uploaded: UploadedFile) -> None:
 def quota_left(user: AnyUser, assignment: Assignment) -> int:
     used = Submission.objects.counting_against_quota(user, assignment).count()
     return max(0, assignment.daily_quota - used)
-
-
-def _check_window(user: AnyUser, assignment: Assignment) -> None:
-    if is_mentor(user):
-        return
-    if not assignment.is_open():
-        raise SubmissionRefused(
-            f"{assignment.title} opens on {assignment.opens_at:%Y-%m-%d %H:%M} UTC."
-        )
-    if assignment.deadline_passed():
-        raise SubmissionRefused(
-            f"The deadline of {assignment.title} passed on {assignment.deadline:%Y-%m-%d %H:%M} UTC."
-        )
 
 
 def _check_quota(user: AnyUser, assignment: Assignment) -> None:

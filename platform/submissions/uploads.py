@@ -8,9 +8,17 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+from courses.late_policy import UploadClosed, UploadWindow, upload_window
+from courses.models import Assignment, LateMark
+from courses.roles import AnyUser, is_mentor
+
+if TYPE_CHECKING:
+    from submissions.models import Submission
 
 ALLOWED_EXTENSIONS = (".py", ".zip", ".ipynb")
+IN_FLIGHT_STATUSES = ("queued", "running")
 _CHUNK = 1024 * 1024
 
 
@@ -77,3 +85,39 @@ def _sha256(stream: IO[bytes]) -> str:
         digest.update(chunk)
     stream.seek(0)
     return digest.hexdigest()
+
+
+def check_schedule(user: AnyUser, assignment: Assignment) -> UploadWindow:
+    """Opening date, publish state and the mentee's deadline (with their extension) by the
+    server clock; a late upload the policy accepts comes back with its ``days_late``."""
+    try:
+        return upload_window(assignment, user)
+    except UploadClosed as closed:
+        raise SubmissionRefused(closed.message, http_status=403) from None
+
+
+def check_in_flight(user: AnyUser, assignment: Assignment) -> None:
+    """Call with the mentee's row locked (as the quota is checked), so two uploads at once
+    cannot both pass."""
+    from submissions.models import Submission
+
+    if is_mentor(user):
+        return
+    running = Submission.objects.filter(
+        owner_id=user.pk, assignment=assignment, status__in=IN_FLIGHT_STATUSES
+    ).count()
+    if running >= assignment.max_in_flight:
+        raise SubmissionRefused(
+            f"You already have {running} submission{'s' if running != 1 else ''} of "
+            f"{assignment.title} queued or running (at most {assignment.max_in_flight} at once); "
+            "upload again when one has finished.",
+            http_status=429,
+        )
+
+
+def record_lateness(submission: Submission, window: UploadWindow) -> None:
+    """Stores the days late counted at upload (inside the transaction creating the row)."""
+    if window.days_late and window.deadline is not None:
+        LateMark.objects.create(
+            submission=submission, days_late=window.days_late, deadline=window.deadline
+        )
