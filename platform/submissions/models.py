@@ -37,10 +37,13 @@ class SubmissionQuerySet(models.QuerySet["Submission"]):
         return self.filter(owner=user)
 
     def counting_against_quota(self, user: AnyUser, assignment: Assignment) -> SubmissionQuerySet:
-        """Uploads in the last 24 hours, except those refused as invalid or broken by us."""
+        """Uploads in the last 24 hours, except those refused as invalid or broken by us (and
+        those a rejudge revived: a mentor's rejudge never costs the mentee an upload)."""
         since = timezone.now() - timedelta(days=1)
-        return self.filter(owner=user, assignment=assignment, created_at__gte=since).exclude(
-            status__in=[Status.REJECTED, Status.ERROR]
+        return (
+            self.filter(owner=user, assignment=assignment, created_at__gte=since)
+            .exclude(status__in=[Status.REJECTED, Status.ERROR])
+            .exclude(quota_exempt=True)
         )
 
     def undispatched(self) -> SubmissionQuerySet:
@@ -71,6 +74,9 @@ class Submission(models.Model):
     claim_token = models.CharField(max_length=32, blank=True)
     infra_failures = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When it joined the queue (upload or rejudge): the order of the fair schedule and of the
+    # queue position. `enqueued_at` below is when it may next be claimed (retry back-off).
+    queued_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     # When the broker accepted the grading message; empty: still in the outbox (see queue.py).
     dispatched_at = models.DateTimeField(null=True, blank=True)
@@ -85,12 +91,25 @@ class Submission(models.Model):
     selected = models.BooleanField(
         default=False, help_text="Chosen by the mentee for the private leaderboard."
     )
+    # How many times it was judged: 1 after the upload's grading, +1 per rejudge. A rejudge
+    # request names the judging it saw, so a double click rejudges once.
+    judging = models.PositiveIntegerField(default=1)
+    # What graded the standing report (bundle content hash, grader version): a rejudge "by
+    # version" picks the rows whose bundle differs from the assignment's current one.
+    bundle_hash = models.CharField(max_length=64, blank=True)
+    grader_version = models.CharField(max_length=64, blank=True)
+    # Set by a rejudge of a run that did not count against the quota (rejected, error), so
+    # that reviving it does not take one of the mentee's uploads.
+    quota_exempt = models.BooleanField(default=False)
 
     objects = SubmissionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["assignment", "owner", "status"])]
+        indexes = [
+            models.Index(fields=["assignment", "owner", "status"]),
+            models.Index(fields=["status", "queued_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.assignment.slug} by {self.owner}"
@@ -126,3 +145,30 @@ class Submission(models.Model):
 
     def can_be_seen_by(self, user: AnyUser) -> bool:
         return is_mentor(user) or (user.is_authenticated and self.owner_id == user.pk)
+
+
+class GradingReport(models.Model):
+    """One judging's outcome, kept for ever: a rejudge adds a row, never overwrites one.
+    The submission's own fields hold the standing (latest) report."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="reports")
+    judging = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    score = models.FloatField(null=True, blank=True)
+    report = models.JSONField(null=True, blank=True)
+    error_kind = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    bundle_hash = models.CharField(max_length=64, blank=True)
+    grader_version = models.CharField(max_length=64, blank=True)
+    # "upload" (decided in the web request), "worker" (a grading), "rejudge" (a later judging).
+    origin = models.CharField(max_length=16, default="worker")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(default=timezone.now)
+    duration_s = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-finished_at", "-id"]
+        indexes = [models.Index(fields=["submission", "judging"])]
+
+    def __str__(self) -> str:
+        return f"#{self.submission_id} judging {self.judging}: {self.status}"
