@@ -7,12 +7,17 @@ significant digits here, and declares them ``after_deadline`` (or ``mentor``) so
 hides them while submissions are open. The declaration is ``Report.metric_info``:
 ``{key: {"label", "unit", "visibility", "scored"}}`` with visibility one of ``public``,
 ``after_deadline``, ``after_reveal`` (private-split metrics), ``mentor``.
+
+How a value is written (``metric_format``: a fraction as a percentage, a count with thousands
+separators...) belongs to the metric's name like its label; pages ask it here rather than
+each keeping a table, so a new metric is described once.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping
+from typing import NamedTuple
 
 from grader.report import VISIBILITIES
 
@@ -21,30 +26,61 @@ SIGNIFICANT_DIGITS = 2
 TIMING_PREFIXES = ("latency_", "throughput_", "train_s")
 # Counts of timed queries depend on the model's speed too, and teach a mentee nothing.
 MENTOR_PREFIXES = ("timed_",)
-LABELS: dict[str, tuple[str, str]] = {
-    "accuracy": ("Accuracy", ""),
-    "top5_accuracy": ("Top-5 accuracy", ""),
-    "loc_accuracy": ("Localization accuracy", ""),
-    "mean_iou": ("Mean IoU", ""),
-    "throughput_ips": ("Throughput", "images/s"),
-    "throughput_cv": ("Throughput spread", ""),
-    "latency_p50_ms": ("Median latency", "ms"),
-    "latency_p90_ms": ("90th percentile latency", "ms"),
-    "latency_p50_cv": ("Median latency spread", ""),
-    "timed_queries": ("Timed queries", ""),
-    "timed_images": ("Timed images", ""),
-    "params": ("Parameters", ""),
-    "macs": ("Multiply-accumulates", ""),
-    "train_s": ("Training time", "s"),
-    "public_score": ("Public score", "points"),
-    "private_score": ("Private score", "points"),
+# How a value is written: ``percent`` (a fraction 0..1 as 87.2%), ``decimal`` (4 significant
+# digits), ``count`` (an integer with thousands separators), ``points`` (a score out of 100).
+FORMATS = ("percent", "decimal", "count", "points")
+
+
+class MetricWords(NamedTuple):
+    label: str
+    unit: str
+    format: str
+
+
+LABELS: dict[str, MetricWords] = {
+    "accuracy": MetricWords("Accuracy", "", "percent"),
+    "top5_accuracy": MetricWords("Top-5 accuracy", "", "percent"),
+    "loc_accuracy": MetricWords("Localization accuracy", "", "percent"),
+    "mean_iou": MetricWords("Mean IoU", "", "decimal"),
+    "throughput_ips": MetricWords("Throughput", "images/s", "decimal"),
+    "throughput_cv": MetricWords("Throughput spread", "", "decimal"),
+    "latency_p50_ms": MetricWords("Median latency", "ms", "decimal"),
+    "latency_p90_ms": MetricWords("90th percentile latency", "ms", "decimal"),
+    "latency_p50_cv": MetricWords("Median latency spread", "", "decimal"),
+    "timed_queries": MetricWords("Timed queries", "", "count"),
+    "timed_images": MetricWords("Timed images", "", "count"),
+    "params": MetricWords("Parameters", "", "count"),
+    "macs": MetricWords("Multiply-accumulates", "", "count"),
+    "train_s": MetricWords("Training time", "s", "decimal"),
+    "public_score": MetricWords("Public score", "points", "points"),
+    "private_score": MetricWords("Private score", "points", "points"),
 }
-__all__ = ["VISIBILITIES", "coarsen", "describe", "round_sig", "visibility"]
+# Known names whose audience stays ``mentor``: they are described in words for the mentors
+# who read them, but never shown to mentees (the audit's figure, the training work counted).
+MENTOR_LABELS: dict[str, MetricWords] = {
+    "memorisation_gap": MetricWords("Memorisation gap (public originals minus hidden)", "", "decimal"),
+    "train_images": MetricWords("Training images seen", "", "count"),
+}
+__all__ = [
+    "FORMATS",
+    "VISIBILITIES",
+    "coarsen",
+    "describe",
+    "metric_format",
+    "metric_words",
+    "round_sig",
+    "visibility",
+]
 
 
 def base_name(key: str) -> str:
     """``cnn/latency_p50_ms`` -> ``latency_p50_ms``."""
     return key.rsplit("/", 1)[-1]
+
+
+def part_of(key: str) -> str:
+    """``cnn/latency_p50_ms`` -> ``cnn``; a top-level key belongs to no part (``""``)."""
+    return key.rsplit("/", 1)[0] if "/" in key else ""
 
 
 def round_sig(value: float, digits: int = SIGNIFICANT_DIGITS) -> float:
@@ -77,18 +113,32 @@ def visibility(key: str) -> str:
     return "public" if name in LABELS else "mentor"  # unknown: mentors only
 
 
+def metric_words(key: str) -> MetricWords:
+    """Label (without its part), unit and format of a metric key, known or not."""
+    name = base_name(key)
+    plain = name.removeprefix("private_") if name != "private_score" else name
+    words = LABELS.get(plain) or MENTOR_LABELS.get(plain)
+    if words is None:
+        words = MetricWords(plain.replace("_", " ").capitalize(), "", "decimal")
+    if plain != name:
+        words = words._replace(label=f"{words.label} (private split)")
+    return words
+
+
+def metric_format(key: str) -> str:
+    """One of ``FORMATS``: how pages write this metric's value."""
+    return metric_words(key).format
+
+
 def describe(metrics: Collection[str], scored: Collection[str]) -> dict[str, dict[str, object]]:
     """``metric_info`` for ``metrics``; ``scored``: the keys that earn points."""
     info: dict[str, dict[str, object]] = {}
     for key in metrics:
-        name = base_name(key)
-        label, unit = LABELS.get(name.removeprefix("private_"), (name.replace("_", " "), ""))
-        if name.startswith("private_") and name != "private_score":
-            label = f"{label} (private split)"
-        part = key[: -len(name) - 1] if key != name else ""
+        words = metric_words(key)
+        part = part_of(key)
         info[key] = {
-            "label": f"{label} ({part})" if part else label,
-            "unit": unit,
+            "label": f"{words.label} ({part})" if part else words.label,
+            "unit": words.unit,
             "visibility": visibility(key),
             "scored": key in scored,
         }
