@@ -82,7 +82,7 @@ class Assignment(models.Model):
         default=10.0, help_text="Percent of the score taken off per day (or part of one) late."
     )
     max_in_flight = models.PositiveSmallIntegerField(
-        default=2, help_text="Runs a mentee may have queued or running at once."
+        default=10, help_text="Runs a mentee may have queued or running at once."
     )
     published = models.BooleanField(
         default=True, help_text="Mentees see it (from its opening date); unpublished: mentors only."

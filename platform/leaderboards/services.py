@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from courses.late_policy import board_score, days_late_of
 from courses.models import Assignment
 from courses.roles import MENTORS_GROUP, AnyUser
 from django.contrib.auth import get_user_model
@@ -35,14 +36,16 @@ class BoardRow(TypedDict):
     metrics: dict[str, Any]
     submission_id: int
     submitted_at: str
+    days_late: int  # the late penalty is in ``score`` already (``courses.late_policy``)
 
 
 def public_score(submission: Submission) -> float | None:
-    return _metric(submission, "public_score")
+    # Boards rank by the score after the late penalty; the raw one stays on the submission.
+    return board_score(submission, _metric(submission, "public_score"))
 
 
 def private_score(submission: Submission) -> float | None:
-    return _metric(submission, "private_score")
+    return board_score(submission, _metric(submission, "private_score"))
 
 
 def _metric(submission: Submission, key: str) -> float | None:
@@ -119,6 +122,7 @@ def leaderboard(assignment: Assignment, private: bool, viewer: AnyUser) -> list[
             metrics=_row_metrics(submission, assignment, private, allowed),
             submission_id=submission.pk,
             submitted_at=submission.created_at.isoformat(),
+            days_late=days_late_of(submission),
         )
         for rank, (score, submission, username) in enumerate(rows, start=1)
     ]

@@ -78,5 +78,13 @@ def test_the_api_returns_both_boards_in_the_contract_shape(mentee_a, assignment)
     body = APIClient().get(f"/api/v1/assignments/{assignment.slug}/leaderboard/").json()
     assert body["private"] is None
     (row,) = body["public"]
-    assert set(row) == {"rank", "user", "score", "metrics", "submission_id", "submitted_at"}
+    assert set(row) == {
+        "rank",
+        "user",
+        "score",
+        "metrics",
+        "submission_id",
+        "submitted_at",
+        "days_late",
+    }
     assert (row["submission_id"], row["metrics"]) == (submission.pk, {"accuracy": 0.9})

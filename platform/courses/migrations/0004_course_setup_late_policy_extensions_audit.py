@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
             model_name="assignment",
             name="max_in_flight",
             field=models.PositiveSmallIntegerField(
-                default=2, help_text="Runs a mentee may have queued or running at once."
+                default=10, help_text="Runs a mentee may have queued or running at once."
             ),
         ),
         migrations.AddField(
