@@ -63,3 +63,57 @@ class RankReview(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.submission_id} {self.decision} by {self.decided_by}"
+
+
+class BoardSettings(models.Model):
+    """A course's leaderboard rules that are not the bundle's: whether public boards show
+    pseudonyms instead of usernames (mentors always see the real names)."""
+
+    course = models.OneToOneField(
+        "courses.Course", on_delete=models.CASCADE, related_name="board_settings"
+    )
+    pseudonyms = models.BooleanField(
+        default=False,
+        help_text="Public boards name mentees by a stable pseudonym; mentors see real names.",
+    )
+
+    class Meta:
+        verbose_name_plural = "board settings"
+
+    def __str__(self) -> str:
+        return f"{self.course}: {'pseudonyms' if self.pseudonyms else 'usernames'}"
+
+
+class Pseudonym(models.Model):
+    """The name one mentee goes by on one course's public boards: drawn once, then kept."""
+
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "user"], name="one_pseudonym_per_course"),
+            models.UniqueConstraint(fields=["course", "name"], name="unique_pseudonym_in_course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course}: {self.name}"
+
+
+class Baseline(models.Model):
+    """The bundle's reference solution graded as a submission of the system baseline user:
+    shown on every board of its assignment, marked as such, never ranked among mentees.
+    ``bundle_hash`` is the bundle it was submitted for: a changed bundle grades a new one."""
+
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.CASCADE, related_name="baseline"
+    )
+    submission = models.ForeignKey(
+        "submissions.Submission", on_delete=models.CASCADE, related_name="+"
+    )
+    bundle_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.assignment.slug}: baseline #{self.submission_id}"
