@@ -28,8 +28,8 @@ from safetensors.torch import save_file
 
 from grader.bundle import OutputSpec, Timing
 from grader.loadgen import LoadGenerator, input_bytes, output_bytes
-from grader.parts.stage import StageConfig, run_stage
 from grader.sandbox import Limits, get_sandbox
+from grader.stages.session import StageConfig, run_stage
 
 PAIR_PASSES = 2  # paired queries: the hidden set twice
 RESULTS = Path(__file__).resolve().parent / "results" / "grader_timer.json"

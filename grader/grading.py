@@ -16,7 +16,6 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,24 +23,15 @@ from arena_datasets.hidden import ensure_hidden
 from grader.bundle import Bundle, load_bundle
 from grader.errors import GraderError, IntakeRejected
 from grader.intake import unpack_submission
+from grader.kinds import KINDS
 from grader.metric_info import coarsen, describe
-from grader.parts.architecture import grade_architecture
-from grader.parts.common import PartContext, PartResult
-from grader.parts.failures import StageFailure
-from grader.parts.functions import grade_functions
-from grader.parts.model import grade_model
-from grader.parts.train import grade_train
 from grader.report import CheckResult, Report, ReportError, cap_log
 from grader.sandbox import Limits, Sandbox, get_sandbox
 from grader.scoring import total_score
+from grader.stages.context import PartContext, PartResult
+from grader.stages.failures import StageFailure
 from grader.vocabulary import closed, not_graded
 
-GRADERS: dict[str, Callable[[PartContext], PartResult]] = {
-    "functions": grade_functions,
-    "model": grade_model,
-    "train": grade_train,
-    "architecture": grade_architecture,
-}
 # When parts fail differently, the report shows the most serious status.
 SEVERITY = {"scored": 0, "failed": 1, "error": 2, "rejected": 3}
 
@@ -51,6 +41,9 @@ class GradeOptions:
     sandbox: str = "auto"  # auto | docker | bwrap | none
     gpus: str = "none"  # none | all | N
     show_hidden_logs: bool = False  # mentors only: hidden-stage logs in the report
+    # A built hidden-data folder to use as it is (a remote worker's copy of the web's, fetched
+    # and verified by hash); None: found or built under ARENA_HOME.
+    hidden_data: Path | None = None
 
 
 def grade(
@@ -77,7 +70,7 @@ def _grade_in(bundle: Bundle, submission: Path, options: GradeOptions, work: Pat
     except GraderError as exc:
         return Report("error", error=ReportError("sandbox", f"No sandbox to grade in: {exc}"))
     hidden_started = time.monotonic()
-    hidden = ensure_hidden(bundle.root)
+    hidden = options.hidden_data or ensure_hidden(bundle.root)
     hidden_data_s = time.monotonic() - hidden_started
     report = _run_parts(bundle, unpacked, hidden, sandbox, options, work)
     report.timings["hidden_data_s"] = hidden_data_s
@@ -186,7 +179,7 @@ def _scored_keys(bundle: Bundle) -> set[str]:
 
 def _run_part(ctx: PartContext) -> PartResult:
     try:
-        result = GRADERS[ctx.part.kind](ctx)
+        result = KINDS[ctx.part.kind].grade(ctx)
     except StageFailure as failure:
         result = PartResult(failure=failure)
     if result.failure is not None:

@@ -27,8 +27,8 @@ import numpy as np
 
 from arena_datasets.secret_transforms import QUERY_SPEC, secret_transform
 from grader.bundle import OutputSpec, Timing
-from grader.parts.stage import Session
 from grader.protocol import ShapeMismatch
+from grader.stages.session import Session
 
 REPEAT_QUERIES = 6
 CACHE_RATIO = 0.5  # repeats answered in under half the latency of their paired controls: a cache

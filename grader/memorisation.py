@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from grader.parts.common import load_npz
+from grader.stages.context import load_npz
 
 AUDIT_ROWS = 400  # items audited per grading (each sent twice: original and secret version)
 FLAG = "memorisation"

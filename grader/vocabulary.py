@@ -62,7 +62,7 @@ CACHED = (
     "repeated inputs were answered much faster than new ones: answers look cached, "
     "so speed earns nothing"
 )
-# "By hand" audit (grader.parts.audit): a module that reaches into the audit machinery.
+# "By hand" audit (grader.kinds.functions.audit): a module that reaches into the audit machinery.
 AUDIT_TAMPERING = (
     "the source reaches into the grader's audit (the harness, dispatch modes, torch._C, "
     "sys.modules): no audited check earns points"
@@ -94,12 +94,12 @@ TEMPLATES = (
         rf"^{_NUMBER} images/s \(zero at {_NUMBER}, full at {_NUMBER}, log scale; "
         r"2 significant digits\)$"
     ),
-    # grader.parts.audit: operator names from the bundle's forbidden_ops, never the sandbox's.
+    # grader.kinds.functions.audit: operator names from the bundle's forbidden_ops, never the sandbox's.
     re.compile(
         r"^uses [a-z_:0-9]+(, [a-z_:0-9]+)*, which this check forbids: write it by hand "
         r"\(see the statement\)$"
     ),
-    # grader.parts.train: a train part's reference (a bundle name) and a fixed reason.
+    # grader.kinds.train.grade: a train part's reference (a bundle name) and a fixed reason.
     re.compile(
         rf"^the trained model is not {_NAME}: (its tensors do not have the reference's shapes"
         r"|it must return one tensor|with the reference's weights it answers differently)$"

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from grader.bundle import Bundle, Part
-from grader.parts.failures import StageFailure
-from grader.parts.stage import StageConfig, StageOutcome
 from grader.report import CheckResult
 from grader.sandbox import Limits, Sandbox
+from grader.stages.failures import StageFailure
+from grader.stages.session import StageConfig, StageOutcome
 
 
 @dataclass(frozen=True)

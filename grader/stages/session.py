@@ -22,11 +22,11 @@ import numpy as np
 from grader.bundle import Pretrained
 from grader.errors import GraderError
 from grader.harness.arena_harness import wire
-from grader.parts.failures import StageFailure, from_channel, from_reply
 from grader.pretrained import MOUNT_TARGET, PretrainedError, remove_staged, stage_pretrained
 from grader.protocol import Channel, ChannelError, QueryTimeout, Reply
 from grader.sandbox import Limits, Mount, RunResult, Sandbox, SandboxSpec
 from grader.sandbox.environment import grant_sandbox_access
+from grader.stages.failures import StageFailure, from_channel, from_reply
 
 HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
 CONNECT_TIMEOUT_S = 120.0

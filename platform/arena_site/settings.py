@@ -202,6 +202,9 @@ ARENA_BROKER_RESEND_AFTER = env_int("ARENA_BROKER_RESEND_AFTER", 900, minimum=5)
 # accepted and re-queues the runs of lost workers.
 ARENA_DISPATCH_INTERVAL = env_int("ARENA_DISPATCH_INTERVAL", 2, minimum=1)
 ARENA_MAX_UPLOAD_MB = env_int("ARENA_MAX_UPLOAD_MB", 50, minimum=1)
+# Assignments whose bundle budget (limits.wall_seconds) is at most this go to the short CPU
+# queue `cpu`, the others to `cpu-long` (submissions.queue): week 1 never waits behind week 4.
+ARENA_SHORT_WALL_SECONDS = env_int("ARENA_SHORT_WALL_SECONDS", 180, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -213,6 +216,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": env_int(
         "ARENA_BROKER_VISIBILITY_TIMEOUT", ARENA_GRADING_TIMEOUT * 2 + 600, minimum=1
     ),
+    # Redis: a worker polls its queues in the order `-Q` lists them (short first), instead of
+    # rotating, so a waiting week 1 run is taken before a waiting week 4 one.
+    "queue_order_strategy": "priority",
 }
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("queue", "processed", "control"):

@@ -74,6 +74,8 @@ class Submission(models.Model):
     claim_token = models.CharField(max_length=32, blank=True)
     infra_failures = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The broker queue (cost class, ``submissions.queue``) it waits on; set when it is queued.
+    queue = models.CharField(max_length=16, blank=True)
     # When it joined the queue (upload or rejudge): the order of the fair schedule and of the
     # queue position. `enqueued_at` below is when it may next be claimed (retry back-off).
     queued_at = models.DateTimeField(null=True, blank=True)

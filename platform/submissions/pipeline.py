@@ -19,16 +19,42 @@ from django.db.models import F, Q
 from django.utils import timezone
 from leaderboards.services import update_entry
 
+from submissions.fairness import next_in_line
 from submissions.grading import GraderRun, run_grader
+from submissions.history import record_judging
 from submissions.models import Status, Submission
-from submissions.queue import send_grading
+from submissions.queue import row_queue, send_grading
 from submissions.reports import MalformedReport, infrastructure_report, parse_report
 from submissions.storage import StoredUploadCorrupt
+from submissions.versions import grader_version
 
 log = logging.getLogger(__name__)
 
 
 def claim(submission_id: int) -> Submission | None:
+    """Takes a turn in the queue of ``submission_id``'s message: claims the row the fair order
+    puts first there (``submissions.fairness``; usually the message's own row), else the
+    message's row itself. Returns None when there is nothing left to grade."""
+    for candidate in _turn_candidates(submission_id):
+        claimed = _claim_row(candidate)
+        if claimed is not None:
+            return claimed
+    return None
+
+
+def _turn_candidates(submission_id: int) -> list[int]:
+    row = Submission.objects.filter(pk=submission_id).values_list("status", "queue").first()
+    if row is None:
+        return []
+    status, queue = row
+    if status == Status.RUNNING:
+        return [submission_id]  # only ever a re-claim of its own stalled run
+    # A finished row's message still is a turn: a fairer run may have been graded in its
+    # place, and the row it is owed to waits. A lost race falls back to the next in line.
+    return [candidate for candidate in (next_in_line(queue), submission_id) if candidate]
+
+
+def _claim_row(submission_id: int) -> Submission | None:
     """queued -> running, or re-claims a running row whose worker stopped its heartbeat.
     Returns None when another worker holds it, it is finished, or it no longer exists."""
     now = timezone.now()
@@ -130,6 +156,8 @@ def _finish(
     submission: Submission, status: str, report: dict[str, Any], score: float | None
 ) -> str | None:
     error = report.get("error") or {}
+    now = timezone.now()
+    submission.grader_version = grader_version()
     with transaction.atomic():
         written = Submission.objects.filter(
             pk=submission.pk, status=Status.RUNNING, claim_token=submission.claim_token
@@ -139,11 +167,22 @@ def _finish(
             score=score if status == Status.SCORED else None,
             error_kind=error.get("kind", ""),
             error_message=error.get("message", ""),
-            finished_at=timezone.now(),
+            finished_at=now,
             claim_token="",
+            bundle_hash=submission.assignment.bundle_hash,
+            grader_version=submission.grader_version,
         )
         if not written:
             return None
+        record_judging(
+            submission,
+            status=status,
+            report=report,
+            score=score,
+            origin="worker" if submission.judging <= 1 else "rejudge",
+            started_at=submission.started_at,
+            finished_at=now,
+        )
         update_entry(submission.assignment, submission.owner)
     log.info("submission %s: %s (score %s)", submission.pk, status, score)
     return status
@@ -170,7 +209,17 @@ def _infrastructure_failure(submission: Submission, report: dict[str, Any]) -> s
             error_message=error.get("message", ""),
         )
         if written:
-            queue = submission.assignment.queue
+            # The attempt that broke is history too (mentors see why it was retried).
+            submission.grader_version = grader_version()
+            record_judging(
+                submission,
+                status=Status.ERROR,
+                report=report,
+                score=None,
+                origin="retry",
+                started_at=submission.started_at,
+            )
+            queue = row_queue(submission)
             transaction.on_commit(lambda: send_grading(submission.pk, queue, delay))
     log.warning(
         "submission %s: infrastructure error (%s), retry %s in %s s",
@@ -223,7 +272,7 @@ def recover_stalled(resend_all_queued: bool = False) -> list[int]:
             enqueued_at=max(now, due)
         ):
             countdown = max(0, int((due - now).total_seconds()))
-            resend.append((submission.pk, submission.assignment.queue, countdown))
+            resend.append((submission.pk, row_queue(submission), countdown))
     for submission_id, queue, countdown in resend:
         transaction.on_commit(partial(send_grading, submission_id, queue, countdown))
     return [submission_id for submission_id, _, _ in resend]

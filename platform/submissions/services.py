@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from courses.models import Assignment
 from courses.roles import AnyUser, is_mentor
@@ -12,8 +12,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from submissions.history import record_judging
 from submissions.models import Status, Submission
-from submissions.queue import enqueue_grading
+from submissions.queue import enqueue_grading, queue_of
+from submissions.reports import infrastructure_report
+from submissions.upload_verdict import Rejection, upload_verdict
 from submissions.uploads import (
     SubmissionRefused,
     check_in_flight,
@@ -21,6 +24,7 @@ from submissions.uploads import (
     check_upload,
     record_lateness,
 )
+from submissions.versions import grader_version
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +45,14 @@ def create_submission(user: AnyUser, assignment: Assignment, uploaded: UploadedF
     checked = check_upload(
         uploaded.file, uploaded.name or "", uploaded.size or 0, assignment.max_upload_bytes
     )
+    # Outside the lock: the capped parse takes up to a second on a hostile file.
+    rejection = upload_verdict(assignment, uploaded.file, checked.extension)
     with transaction.atomic():
         # Locks the mentee's row so two simultaneous uploads cannot both pass the quota.
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         _check_quota(user, assignment)
-        check_in_flight(user, assignment)
+        if rejection is None:  # a rejected upload is never in flight
+            check_in_flight(user, assignment)
         submission = Submission(
             assignment=assignment,
             owner=user,
@@ -54,11 +61,38 @@ def create_submission(user: AnyUser, assignment: Assignment, uploaded: UploadedF
             size_bytes=checked.size,
         )
         _store(submission, uploaded)
-        submission.enqueued_at = timezone.now()
+        now = timezone.now()
+        submission.queue = queue_of(assignment)
+        submission.enqueued_at = submission.queued_at = now
+        if rejection is not None:
+            _reject_at_upload(submission, rejection, now)
+            return submission
         submission.save()
         record_lateness(submission, window)
         enqueue_grading(submission)
     return submission
+
+
+def _reject_at_upload(submission: Submission, rejection: Rejection, now: datetime) -> None:
+    """The stored row is final at once, with the report the worker's intake would write."""
+    report = {**infrastructure_report(rejection.kind, rejection.message), "status": "rejected"}
+    submission.status = Status.REJECTED
+    submission.report = report
+    submission.error_kind = rejection.kind
+    submission.error_message = report["error"]["message"]
+    submission.finished_at = now  # never started: it takes no worker's turn (fairness)
+    submission.bundle_hash = submission.assignment.bundle_hash
+    submission.grader_version = grader_version()
+    submission.save()
+    record_judging(
+        submission,
+        status=Status.REJECTED,
+        report=report,
+        score=None,
+        origin="upload",
+        started_at=now,
+        finished_at=now,
+    )
 
 
 def _store(submission: Submission, uploaded: UploadedFile) -> None:
@@ -94,28 +128,11 @@ def _check_quota(user: AnyUser, assignment: Assignment) -> None:
     )
 
 
-def rejudge(submission: Submission) -> bool:
-    """Grades a finished submission again (after a bundle fix or an infrastructure error).
-    Returns False when it is still queued or running: it will be graded anyway."""
-    with transaction.atomic():
-        changed = Submission.objects.filter(pk=submission.pk, status__in=_REJUDGEABLE).update(
-            status=Status.QUEUED,
-            claim_token="",
-            dispatched_at=None,
-            attempt=0,
-            infra_failures=0,
-            enqueued_at=timezone.now(),
-            started_at=None,
-            heartbeat_at=None,
-            finished_at=None,
-        )
-        if changed:
-            submission.refresh_from_db()
-            enqueue_grading(submission)
-    return bool(changed)
+def rejudge(submission: Submission, seen_judging: int | None = None) -> bool:
+    """Grades a finished submission again; see ``submissions.rejudge``."""
+    from submissions.rejudge import rejudge_one
 
-
-_REJUDGEABLE = [Status.SCORED, Status.FAILED, Status.ERROR, Status.REJECTED]
+    return rejudge_one(submission, seen_judging=seen_judging)
 
 
 def set_selected(submission: Submission, selected: bool) -> None:

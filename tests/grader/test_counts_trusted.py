@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
-from grader.parts.counts import model_counts, weights_shapes
+from grader.kinds.model.counts import model_counts, weights_shapes
 
 BUNDLES = Path(__file__).resolve().parent / "bundles"
 

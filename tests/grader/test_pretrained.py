@@ -18,10 +18,10 @@ from torch import nn
 from grader.bundle import BundleError, Pretrained, load_bundle
 from grader.harness.arena_harness import loading, wire
 from grader.harness.arena_harness.loading import HarnessFailure
-from grader.parts.failures import StageFailure
-from grader.parts.stage import StageConfig, _spec, run_stage
 from grader.pretrained import PretrainedError, remove_staged, stage_pretrained
 from grader.sandbox import Limits
+from grader.stages.failures import StageFailure
+from grader.stages.session import StageConfig, _spec, run_stage
 
 BUNDLES = Path(__file__).resolve().parent / "bundles"
 

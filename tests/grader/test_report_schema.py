@@ -89,7 +89,7 @@ def test_the_reader_rejects_anything_else(text: str) -> None:
 
 
 def test_a_missing_pretrained_backbone_has_its_error_kind() -> None:
-    # grader.parts.stage ends a part whose declared backbones cannot be staged with this kind.
+    # grader.stages.session ends a part whose declared backbones cannot be staged with this kind.
     assert "pretrained" in ERROR_KINDS
     report = Report("error", 0.0, [], {}, ReportError("pretrained", "not staged"), "", {})
     assert parse_report_json(report.to_json())["error"]["kind"] == "pretrained"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.parts.stage import StageConfig, _classify
 from grader.sandbox.base import Limits, RunResult
+from grader.stages.session import StageConfig, _classify
 
 LIMITS = Limits(wall_seconds=15, cpu_seconds=8)
 

@@ -1,5 +1,5 @@
 """``train`` parts' budget: a fixed amount of work handed out by the trusted side
-(``grader.parts.train_feed``: the batches, in the seeded order), the harness's default loop
+(``grader.kinds.train.feed``: the batches, in the seeded order), the harness's default loop
 (one step per batch), and the GPU budget chosen on GPU workers (``[parts.budget.gpu]``,
 ``[parts.scoring.gpu]``). What a hostile submission cannot do with it is
 ``test_train_containment.py``."""
@@ -16,9 +16,9 @@ import torch
 
 from grader.bundle import Budget, BundleError, load_bundle
 from grader.harness.arena_harness import training
-from grader.parts import train as train_part
-from grader.parts import train_feed
-from grader.parts.common import PartContext, PartResult
+from grader.kinds.train import feed as train_feed
+from grader.kinds.train import grade as train_part
+from grader.stages.context import PartContext, PartResult
 
 BUNDLES = Path(__file__).resolve().parent / "bundles"
 

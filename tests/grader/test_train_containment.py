@@ -27,7 +27,7 @@ def upload(tmp_path: Path, attack: str) -> Path:
 
 def reference_counts() -> tuple[int, int]:
     """fx-train-ref's simple_cnn (width 4, 12x12) counted here, as the grader should."""
-    from grader.parts.trained_reference import count_macs
+    from grader.kinds.train.trained_reference import count_macs
     from reference_models import build
 
     model = build("simple_cnn", num_classes=10, in_channels=1, input_size=12, width=4).eval()

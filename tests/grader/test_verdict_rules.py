@@ -14,11 +14,11 @@ import pytest
 
 from grader.bundle import Check
 from grader.harness.arena_harness import wire
+from grader.kinds.functions.grade import check_result, dtype_matches, values_match
 from grader.metric_info import coarsen, describe, round_sig
-from grader.parts.failures import from_channel, from_reply
-from grader.parts.functions import check_result, dtype_matches, values_match
 from grader.protocol import DtypeMismatch
 from grader.report import CheckResult, Report, ReportFormatError, parse_report_json
+from grader.stages.failures import from_channel, from_reply
 from grader.vocabulary import (
     ARCHITECTURE,
     FAILED,

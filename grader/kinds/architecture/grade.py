@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from grader.bundle import Check
-from grader.parts.common import PartContext, PartResult, load_npz
-from grader.parts.failures import StageFailure
-from grader.parts.model import read_shape_table
-from grader.parts.stage import Session, run_stage
+from grader.kinds.model.grade import read_shape_table
 from grader.protocol import ChannelError, NonFinite, ShapeMismatch
 from grader.report import CheckResult
+from grader.stages.context import PartContext, PartResult, load_npz
+from grader.stages.failures import StageFailure
+from grader.stages.session import Session, run_stage
 from grader.vocabulary import ARCHITECTURE_FAILURES
 
 if TYPE_CHECKING:

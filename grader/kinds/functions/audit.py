@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grader.bundle import Check
-from grader.parts.common import PartContext
-from grader.parts.stage import Session
 from grader.report import CheckResult
 from grader.source_audit import TAMPERED, audit_checks
+from grader.stages.context import PartContext
+from grader.stages.session import Session
 from grader.vocabulary import AUDIT_TAMPERING
 
 AUDIT_TIMEOUT_S = 30.0

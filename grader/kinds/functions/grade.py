@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from grader.bundle import Check
-from grader.parts import audit
-from grader.parts.common import PartContext, PartResult, load_npz
-from grader.parts.failures import StageFailure
-from grader.parts.stage import Session, StageConfig, run_stage
+from grader.kinds.functions import audit
 from grader.protocol import NonFinite, Reply, ShapeMismatch
 from grader.report import CheckResult
+from grader.stages.context import PartContext, PartResult, load_npz
+from grader.stages.failures import StageFailure
+from grader.stages.session import Session, StageConfig, run_stage
 from grader.vocabulary import CASE_REASONS, FUNCTIONS_PASSED
 
 KEY = re.compile(

@@ -14,14 +14,14 @@ import numpy as np
 
 from grader import metrics as m
 from grader.harness.arena_harness import wire
+from grader.kinds.model.counts import model_counts
 from grader.loadgen import LoadGenerator, LoadgenResult, input_bytes, output_bytes
 from grader.memorisation import FLAG as MEMORISATION_FLAG
 from grader.memorisation import AuditResult, audit_data, run_audit
-from grader.parts.common import PartContext, PartResult, load_npz
-from grader.parts.counts import model_counts
-from grader.parts.stage import Session, run_stage
 from grader.protocol import ProtocolViolation, Reply, check_shape_table
 from grader.scoring import metric_checks
+from grader.stages.context import PartContext, PartResult, load_npz
+from grader.stages.session import Session, run_stage
 
 LOAD_TIMEOUT_S = 120.0
 PUBLIC_LIMIT = 256
@@ -128,7 +128,7 @@ def hidden_stage(
     for audit in audits:
         record_audit(result, audit)
     # Counted here from the upload's weights file, never the harness's claim (threat 41);
-    # train parts put the counts of their reference in (grader.parts.train).
+    # train parts put the counts of their reference in (grader.kinds.train.grade).
     result.metrics.update(model_counts(ctx.submission, part.weights, part.weights_strict))
     why = (
         "repeated inputs were answered much faster than new ones: answers look cached, "

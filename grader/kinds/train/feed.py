@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from grader.harness.arena_harness import wire
-from grader.parts.stage import Session
 from grader.protocol import ProtocolViolation, Reply
+from grader.stages.session import Session
 
 # The feed stops where the next step would end past this share of the ceiling: what is left
 # is for handing the trained state back.

@@ -20,11 +20,9 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import save_file
 
-from grader.parts.common import PartContext, PartResult, load_npz
-from grader.parts.model import hidden_stage, public_stage, read_shape_table
-from grader.parts.stage import Session, run_stage
-from grader.parts.train_feed import FeedRun, batch_bytes, batch_plan, feed_batches
-from grader.parts.trained_reference import (
+from grader.kinds.model.grade import hidden_stage, public_stage, read_shape_table
+from grader.kinds.train.feed import FeedRun, batch_bytes, batch_plan, feed_batches
+from grader.kinds.train.trained_reference import (
     TrainedReference,
     build_trained_reference,
     outputs_match,
@@ -34,6 +32,8 @@ from grader.parts.trained_reference import (
 from grader.protocol import ProtocolViolation
 from grader.report import CheckResult
 from grader.scoring import metric_checks
+from grader.stages.context import PartContext, PartResult, load_npz
+from grader.stages.session import Session, run_stage
 
 MAX_STATE_VALUES = 200_000_000 // 4  # 200 MB of float32
 MAX_STATE_TENSORS = 4096

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.parts.common import PartContext
+from grader.stages.context import PartContext
 
 CHECK_BATCH = 4
 RTOL, ATOL = 1e-3, 1e-4
