@@ -21,6 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from submissions.fetch import GradingInputs, grading_inputs
 from submissions.models import Submission
 from submissions.storage import StoredUploadCorrupt, file_sha256
 
@@ -34,6 +35,9 @@ _PASSED_THROUGH = (
     "DOCKER_CERT_PATH",
     "DOCKER_TLS_VERIFY",
     "CUDA_VISIBLE_DEVICES",
+    # A containerised worker's scratch on a host folder the Docker engine can bind from.
+    "TMPDIR",
+    "ARENA_DOCKER_HOST_PATHS",
 )
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$")
 _PR_SET_PDEATHSIG = 1
@@ -49,15 +53,19 @@ class GraderRun:
     lease_lost: bool = False
 
 
-def grader_command(submission: Submission, staged: Path) -> list[str]:
+def grader_command(
+    submission: Submission, staged: Path, inputs: GradingInputs | None = None
+) -> list[str]:
     assignment = submission.assignment
+    bundle = inputs.bundle if inputs is not None else assignment.bundle_path
+    extra = inputs.grader_arguments() if inputs is not None else []
     return [
         sys.executable,
         "-m",
         "grader",
         "grade",
         "--assignment",
-        str(assignment.bundle_path),
+        str(bundle),
         "--submission",
         str(staged),
         "--json",
@@ -65,6 +73,7 @@ def grader_command(submission: Submission, staged: Path) -> list[str]:
         settings.ARENA_SANDBOX,
         "--gpus",
         settings.ARENA_GPUS if assignment.gpu else "none",
+        *extra,
     ]
 
 
@@ -90,17 +99,19 @@ def run_grader(submission: Submission, keep_alive: Callable[[], bool]) -> Grader
     work_root.mkdir(parents=True, exist_ok=True)
     (settings.ARENA_HOME / "run" / "grader-home").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"{submission.pk}-", dir=work_root) as work:
-        staged = _stage_upload(submission, Path(work))
-        return _supervise(grader_command(submission, staged), keep_alive)
+        # Local files on the web's machine, else fetched by SHA-256 from its internal API.
+        inputs = grading_inputs(submission)
+        staged = _stage_upload(submission, Path(work), inputs.upload)
+        return _supervise(grader_command(submission, staged, inputs), keep_alive)
 
 
-def _stage_upload(submission: Submission, work: Path) -> Path:
+def _stage_upload(submission: Submission, work: Path, source_path: Path) -> Path:
     """The upload under its own name when that name is plain (the grader may key on it)."""
     name = Path(submission.original_filename).name
     if not _SAFE_NAME.match(name):
         name = f"submission{submission.extension}"
     staged = work / name
-    with submission.file.open("rb") as source, staged.open("wb") as target:
+    with source_path.open("rb") as source, staged.open("wb") as target:
         shutil.copyfileobj(source, target)
     # The copy is what gets graded: it must be the mentee's bytes, not a damaged store.
     if file_sha256(staged) != submission.sha256:

@@ -100,6 +100,20 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def stored_upload(name: str, sha256: str) -> Path:
+    """The stored file ``name`` (a FileField's name), verified to hold the bytes ``sha256``
+    names: how the internal API and a worker on the web's machine read an upload by hash.
+    Raises FileNotFoundError, or StoredUploadCorrupt when the bytes changed."""
+    path = Path(upload_storage().path(name))
+    if address_of(path) != sha256 or not path.is_file():
+        raise FileNotFoundError(f"no stored upload {sha256} ({name})")
+    if file_sha256(path) != sha256:
+        raise StoredUploadCorrupt(
+            f"the stored upload {path.name} no longer matches its sha256; upload it again"
+        )
+    return path
+
+
 def upload_storage() -> UploadStorage:
     return UploadStorage()
 
