@@ -78,9 +78,14 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-# One worker for both queues. The dispatcher beside it sends uploads the broker has not
-# accepted and re-queues work a dead worker left behind, on its own schedule (not a queued task).
-"$PY" -m celery -A arena_site worker -Q cpu,gpu --concurrency 1 --loglevel INFO &
+# Two workers: one for every queue (short ones listed first), and one for the short `cpu`
+# queue alone, so a week 1 upload never waits behind a week 4 grading (submissions.queue).
+# The dispatcher beside them sends uploads the broker has not accepted and re-queues work a
+# dead worker left behind, on its own schedule (not a queued task).
+"$PY" -m celery -A arena_site worker -Q cpu,cpu-long,gpu --concurrency 1 --loglevel INFO \
+  -n "main@%h" &
+pids+=($!)
+"$PY" -m celery -A arena_site worker -Q cpu --concurrency 1 --loglevel INFO -n "short@%h" &
 pids+=($!)
 # Not through manage(): a function run in the background is a subshell, and stop() would signal
 # the subshell, not the dispatcher.

@@ -152,7 +152,7 @@ class Stack:
                 "arena_site",
                 "worker",
                 "-Q",
-                "cpu,gpu",
+                "cpu,cpu-long,gpu",
                 "--concurrency",
                 "1",
                 "--loglevel",
