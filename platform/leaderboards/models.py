@@ -106,9 +106,7 @@ class Baseline(models.Model):
     shown on every board of its assignment, marked as such, never ranked among mentees.
     ``bundle_hash`` is the bundle it was submitted for: a changed bundle grades a new one."""
 
-    assignment = models.OneToOneField(
-        Assignment, on_delete=models.CASCADE, related_name="baseline"
-    )
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="baseline")
     submission = models.ForeignKey(
         "submissions.Submission", on_delete=models.CASCADE, related_name="+"
     )

@@ -1,7 +1,10 @@
 """Leaderboards: an entry per mentee holds their best public score and their private pick.
 
 Scores come from the report's metrics ``public_score`` / ``private_score`` when the grader gives
-a split, else from the report's ``score``. Ties break by the earlier submission.
+a split, else from the report's ``score``. Equal points are ordered by the raw scored metrics,
+then by the earlier submission (``leaderboards.ranking``). The bundle's reference solution is
+shown as a baseline row, never ranked (``leaderboards.baselines``); a course may show
+pseudonyms to whoever is not a mentor (``leaderboards.pseudonyms``).
 
 An entry is recomputed under a lock on its mentee's row, so two runs of one mentee finishing at
 once are recomputed one after the other and the second sees the first (never the lower score
@@ -21,7 +24,11 @@ from django.db import transaction
 from submissions.models import Status, Submission
 from submissions.visibility import ViewerRights, private_split_view, rights, visible_report
 
+from leaderboards.baselines import BASELINE_LABEL, BASELINE_USERNAME, baseline_submission
+from leaderboards.columns import board_columns
 from leaderboards.models import LeaderboardEntry
+from leaderboards.pseudonyms import shown_names
+from leaderboards.ranking import best, rank_key
 from leaderboards.review import may_rank
 
 # A rejudged submission is queued or running again but keeps the score of its last report
@@ -30,13 +37,15 @@ STANDING_STATUSES = (Status.SCORED, Status.QUEUED, Status.RUNNING)
 
 
 class BoardRow(TypedDict):
-    rank: int
-    user: str
+    rank: int | None  # None on the baseline row: it is shown, never ranked
+    user: str  # the username, or the course's pseudonym for whoever is not a mentor
     score: float
     metrics: dict[str, Any]
     submission_id: int
     submitted_at: str
     days_late: int  # the late penalty is in ``score`` already (``courses.late_policy``)
+    baseline: bool  # the bundle's reference solution (``leaderboards.baselines``)
+    mine: bool  # the viewer's own entry
 
 
 def public_score(submission: Submission) -> float | None:
@@ -55,16 +64,14 @@ def _metric(submission: Submission, key: str) -> float | None:
     return submission.score
 
 
-def _best(submissions: list[Submission], score: Any) -> tuple[Submission, float] | None:
-    scored = [(s, score(s)) for s in submissions if score(s) is not None]
-    if not scored:
-        return None
-    # Highest score first; among equals the earliest submission wins.
-    return min(scored, key=lambda pair: (-pair[1], pair[0].created_at, pair[0].pk))
+def ranked_keys(assignment: Assignment) -> list[str]:
+    """The raw metrics that order equal points (``leaderboards.ranking``): the board's columns."""
+    return [column.key for column in board_columns(assignment)]
 
 
 def update_entry(assignment: Assignment, user: AnyUser) -> LeaderboardEntry | None:
     """Recomputes one mentee's entry from all their scored submissions (idempotent)."""
+    ranked = ranked_keys(assignment)
     with transaction.atomic():
         # The lock orders concurrent recomputations of this mentee; the query below then runs
         # after the other transaction committed and sees its submission (READ COMMITTED).
@@ -76,12 +83,12 @@ def update_entry(assignment: Assignment, user: AnyUser) -> LeaderboardEntry | No
             score__isnull=False,
         )
         scored = [s for s in standing if may_rank(s)]
-        best_public = _best(scored, public_score)
+        best_public = best(scored, public_score, ranked, private=False)
         if best_public is None:
             LeaderboardEntry.objects.filter(assignment=assignment, user=user).delete()
             return None
         candidates = [s for s in scored if s.selected] or [best_public[0]]
-        best_private = _best(candidates, private_score)
+        best_private = best(candidates, private_score, ranked, private=True)
         entry, _ = LeaderboardEntry.objects.update_or_create(
             assignment=assignment,
             user=user,
@@ -96,36 +103,115 @@ def update_entry(assignment: Assignment, user: AnyUser) -> LeaderboardEntry | No
 
 
 def leaderboard(assignment: Assignment, private: bool, viewer: AnyUser) -> list[BoardRow] | None:
-    """The public or private board as rows; None when the viewer may not see the private one."""
+    """The public or private board's ranked rows (mentees only; the baseline is apart:
+    ``baseline_row``); None when the viewer may not see the private board."""
+    ranked = _ranked_rows(assignment, private, viewer)
+    return None if ranked is None else [row for _, row in ranked]
+
+
+def board_rows(assignment: Assignment, private: bool, viewer: AnyUser) -> list[BoardRow] | None:
+    """The ranked rows with the baseline row placed where it would rank, without a rank."""
+    ranked = _ranked_rows(assignment, private, viewer)
+    if ranked is None:
+        return None
+    baseline = _baseline(assignment, private, viewer)
+    if baseline is not None:
+        ranked.append(baseline)
+        ranked.sort(key=lambda pair: pair[0])
+    return [row for _, row in ranked]
+
+
+def baseline_row(assignment: Assignment, private: bool, viewer: AnyUser) -> BoardRow | None:
+    """The reference solution's row (``leaderboards.baselines``), or None: not graded yet, or
+    the viewer may not see the private board."""
     if private and not assignment.private_board_visible_to(viewer):
         return None
-    # Mentors' own test runs (the reference solution, say) do not compete.
+    found = _baseline(assignment, private, viewer)
+    return found[1] if found is not None else None
+
+
+RankedRow = tuple[tuple[Any, ...], BoardRow]
+
+
+def _ranked_rows(assignment: Assignment, private: bool, viewer: AnyUser) -> list[RankedRow] | None:
+    if private and not assignment.private_board_visible_to(viewer):
+        return None
+    # Mentors' own test runs (the reference solution, say) and the baseline do not compete.
     entries = (
         LeaderboardEntry.objects.filter(assignment=assignment)
         .exclude(user__is_staff=True)
         .exclude(user__groups__name=MENTORS_GROUP)
+        .exclude(user__username=BASELINE_USERNAME)
         .select_related("user", "public_submission", "private_submission")
     )
-    rows: list[tuple[float, Submission, str]] = []
+    ranked = ranked_keys(assignment)
+    standing: list[tuple[tuple[Any, ...], float, Submission, Any]] = []
     for entry in entries:
         submission = entry.private_submission if private else entry.public_submission
         score = entry.private_score if private else entry.public_score
         if submission is not None and score is not None:
-            rows.append((score, submission, entry.user.get_username()))
-    rows.sort(key=lambda row: (-row[0], row[1].created_at, row[1].pk))
+            key = rank_key(submission, score, ranked, private)
+            standing.append((key, score, submission, entry.user))
+    standing.sort(key=lambda item: item[0])
+    names = shown_names(
+        assignment.week.course, {user.pk: user.get_username() for *_, user in standing}, viewer
+    )
     allowed = rights(assignment, viewer)
     return [
-        BoardRow(
-            rank=rank,
-            user=username,
-            score=score,
-            metrics=_row_metrics(submission, assignment, private, allowed),
-            submission_id=submission.pk,
-            submitted_at=submission.created_at.isoformat(),
-            days_late=days_late_of(submission),
+        (
+            key,
+            _row(
+                rank,
+                names[user.pk],
+                score,
+                submission,
+                assignment,
+                private,
+                allowed,
+                mine=user.pk == viewer.pk,
+            ),
         )
-        for rank, (score, submission, username) in enumerate(rows, start=1)
+        for rank, (key, score, submission, user) in enumerate(standing, start=1)
     ]
+
+
+def _baseline(assignment: Assignment, private: bool, viewer: AnyUser) -> RankedRow | None:
+    submission = baseline_submission(assignment)
+    if submission is None or submission.status not in STANDING_STATUSES:
+        return None
+    score = (private_score if private else public_score)(submission)
+    if score is None:
+        return None
+    key = rank_key(submission, score, ranked_keys(assignment), private)
+    row = _row(
+        None, BASELINE_LABEL, score, submission, assignment, private, rights(assignment, viewer)
+    )
+    row["baseline"] = True
+    return key, row
+
+
+def _row(
+    rank: int | None,
+    user: str,
+    score: float,
+    submission: Submission,
+    assignment: Assignment,
+    private: bool,
+    allowed: ViewerRights,
+    *,
+    mine: bool = False,
+) -> BoardRow:
+    return BoardRow(
+        rank=rank,
+        user=user,
+        score=score,
+        metrics=_row_metrics(submission, assignment, private, allowed),
+        submission_id=submission.pk,
+        submitted_at=submission.created_at.isoformat(),
+        days_late=days_late_of(submission),
+        baseline=False,
+        mine=mine,
+    )
 
 
 def _row_metrics(

@@ -86,5 +86,7 @@ def test_the_api_returns_both_boards_in_the_contract_shape(mentee_a, assignment)
         "submission_id",
         "submitted_at",
         "days_late",
+        "baseline",
+        "mine",
     }
     assert (row["submission_id"], row["metrics"]) == (submission.pk, {"accuracy": 0.9})

@@ -6,46 +6,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0004_course_setup_late_policy_extensions_audit'),
-        ('leaderboards', '0002_rank_review'),
-        ('submissions', '0003_judgings_history_and_fair_queue'),
+        ("courses", "0004_course_setup_late_policy_extensions_audit"),
+        ("leaderboards", "0002_rank_review"),
+        ("submissions", "0003_judgings_history_and_fair_queue"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Baseline',
+            name="Baseline",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bundle_hash', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now=True)),
-                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='baseline', to='courses.assignment')),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='submissions.submission')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("bundle_hash", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now=True)),
+                (
+                    "assignment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="baseline",
+                        to="courses.assignment",
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="submissions.submission",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='BoardSettings',
+            name="BoardSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pseudonyms', models.BooleanField(default=False, help_text='Public boards name mentees by a stable pseudonym; mentors see real names.')),
-                ('course', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='board_settings', to='courses.course')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "pseudonyms",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Public boards name mentees by a stable pseudonym; mentors see real names.",
+                    ),
+                ),
+                (
+                    "course",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="board_settings",
+                        to="courses.course",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'board settings',
+                "verbose_name_plural": "board settings",
             },
         ),
         migrations.CreateModel(
-            name='Pseudonym',
+            name="Pseudonym",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='courses.course')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="courses.course",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('course', 'user'), name='one_pseudonym_per_course'), models.UniqueConstraint(fields=('course', 'name'), name='unique_pseudonym_in_course')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("course", "user"), name="one_pseudonym_per_course"
+                    ),
+                    models.UniqueConstraint(
+                        fields=("course", "name"), name="unique_pseudonym_in_course"
+                    ),
+                ],
             },
         ),
     ]

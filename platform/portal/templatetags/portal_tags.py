@@ -73,3 +73,18 @@ def points(value: float | None) -> str:
 def parse_iso(value: str | None) -> datetime | None:
     """Board rows carry ISO strings (the API's shape); templates format them as dates."""
     return parse_datetime(value) if isinstance(value, str) else None
+
+
+@register.filter
+def metric_as(value: Any, fmt: str) -> str:
+    """A metric written the way ``grader.metric_info`` declares it: ``percent`` (a fraction),
+    ``count``, ``points``, else ``decimal``. Whatever is not a number is written as it is."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return metric(value)
+    if fmt == "percent":
+        return f"{value * 100:.2f}%"
+    if fmt == "count":
+        return f"{round(value):,}"
+    if fmt == "points":
+        return f"{value:.2f}"
+    return metric(value)

@@ -3,6 +3,7 @@ and its leaderboard."""
 
 from __future__ import annotations
 
+from courses.late_policy import may_upload
 from courses.models import Assignment
 from courses.roles import is_mentor
 from courses.services import starter_zip
@@ -13,9 +14,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from leaderboards.services import leaderboard
+from leaderboards.board import board
+from leaderboards.pseudonyms import pseudonyms_on
 from submissions.services import SubmissionRefused, create_submission, quota_left
-from submissions.visibility import rights, visible_columns
 
 from portal import scoring
 from portal.access import assignment_or_404
@@ -59,7 +60,8 @@ def _assignment_page(
         "assignment": assignment,
         "state": state,
         # The service decides (mentors may always submit); this only spares a doomed upload.
-        "can_submit": state == "open" or is_mentor(user),
+        # The schedule decides (late uploads, extensions; mentors may always submit).
+        "can_submit": may_upload(assignment, user) if user.is_authenticated else state == "open",
         "statement": render_statement(
             assignment.statement, reverse("portal:asset", args=[assignment.slug, "x"])[:-1]
         ),
@@ -83,12 +85,21 @@ def starter_download(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     assignment = assignment_or_404(request, slug)
+    # Columns the viewer may read now (timing ones wait for the deadline: ``visibility``),
+    # sorted by ``?sort=<column>&order=asc|desc`` (``leaderboards.board``).
+    shown = board(
+        assignment,
+        request.user,
+        sort=request.GET.get("sort", "rank"),
+        order=request.GET.get("order", ""),
+    )
     context = {
         "assignment": assignment,
-        # Columns the viewer may read now (timing ones wait for the deadline: ``visibility``).
-        "metric_names": visible_columns(list(assignment.metrics), rights(assignment, request.user)),
-        "public_rows": leaderboard(assignment, private=False, viewer=request.user),
-        "private_rows": leaderboard(assignment, private=True, viewer=request.user),
+        "board": shown,
+        "columns": shown.columns,
+        "public_rows": shown.public_rows,
+        "private_rows": shown.private_rows,
+        "pseudonyms": pseudonyms_on(assignment.week.course) and not is_mentor(request.user),
     }
     return render(request, "portal/leaderboard.html", context)
 
