@@ -1,11 +1,17 @@
 from django.urls import path
 
-from api import views
+from api import token_views, views
 
 app_name = "api"
 
 urlpatterns = [
-    path("auth/token/", views.ObtainToken.as_view(), name="token"),
+    path("auth/token/", token_views.ObtainToken.as_view(), name="token"),
+    path("auth/token/revoke/", token_views.revoke_own_token, name="token-revoke"),
+    path(
+        "users/<str:username>/token/revoke/",
+        token_views.revoke_user_token,
+        name="user-token-revoke",
+    ),
     path("assignments/", views.assignment_list, name="assignment-list"),
     path("assignments/<slug:slug>/", views.assignment_detail, name="assignment-detail"),
     path(

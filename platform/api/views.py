@@ -8,7 +8,6 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from leaderboards.services import leaderboard
 from rest_framework import status
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -18,13 +17,6 @@ from submissions.models import Submission
 
 from api import serializers
 from api.permissions import IsMentor
-
-
-class ObtainToken(ObtainAuthToken):
-    """POST {"username", "password"} -> {"token"}. Guessing is limited by
-    arena_site.login_limits (shared by every process and every login form), not here."""
-
-    throttle_classes = ()
 
 
 def _assignment(request: Request, slug: str) -> Assignment:

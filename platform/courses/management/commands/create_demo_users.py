@@ -32,6 +32,8 @@ class Command(BaseCommand):
 def _account(username: str, password: str, staff: bool) -> User:
     user, _ = User.objects.get_or_create(username=username)
     user.is_staff = staff
-    user.set_password(password)
+    # Setting the same password again would revoke the account's API token at every restart.
+    if not user.check_password(password):
+        user.set_password(password)
     user.save()
     return user
