@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="mentors only: include the hidden stages' output",
     )
+    grading.add_argument(
+        "--hidden-data",
+        type=Path,
+        help="a built hidden-data folder to grade with (workers that fetched the web's copy)",
+    )
     grading.set_defaults(handler=run_grade)
     return parser
 
@@ -87,8 +92,13 @@ def run_grade(args: argparse.Namespace) -> int:
         raise GraderError(f"ARENA_SANDBOX must be one of {SANDBOXES}", permanent=True)
     if not args.submission.exists():
         raise GraderError(f"no such submission: {args.submission}", permanent=True)
+    if args.hidden_data is not None and not (args.hidden_data / "manifest.json").is_file():
+        raise GraderError(f"--hidden-data {args.hidden_data} holds no manifest.json", permanent=True)
     options = GradeOptions(
-        sandbox=args.sandbox, gpus=args.gpus, show_hidden_logs=args.show_hidden_logs
+        sandbox=args.sandbox,
+        gpus=args.gpus,
+        show_hidden_logs=args.show_hidden_logs,
+        hidden_data=args.hidden_data,
     )
     report = grade(args.assignment, args.submission, options)
     print(report.to_json() if args.json else summary(report))
