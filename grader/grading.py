@@ -108,6 +108,7 @@ def _run_parts(
     report = Report("scored")
     logs: list[str] = []
     private_deltas: list[float] = []
+    scored_copies: set[str] = set()  # top-level keys copied from the part that scores them
     for part in bundle.parts:
         ctx = PartContext(
             bundle=bundle,
@@ -125,12 +126,11 @@ def _run_parts(
         report.flags.extend(f for f in result.flags if f not in report.flags)
         if result.private_points_delta is not None:
             private_deltas.append(result.private_points_delta)
-        # Top-level metrics are the first part's that has them (e.g. the first model part's
-        # accuracy); with several parts each is also kept under "<part>/<metric>".
-        for key, value in result.metrics.items():
-            report.metrics.setdefault(key, value)
-            if len(bundle.parts) > 1:
-                report.metrics[f"{part.name}/{key}"] = value
+        scoring_metric = part.scoring.metric if part.scoring is not None else None
+        several = len(bundle.parts) > 1
+        merge_part_metrics(
+            report.metrics, result.metrics, part.name, scoring_metric, several, scored_copies
+        )
         logs += result.logs + (result.hidden_logs if options.show_hidden_logs else [])
         for key, value in result.timings.items():
             if key == "sandbox_start_s":
@@ -154,6 +154,30 @@ def _run_parts(
         report.metrics["private_score"] = min(100.0, max(0.0, report.score + sum(private_deltas)))
     report.metric_info = describe(report.metrics, _scored_keys(bundle))
     return report
+
+
+def merge_part_metrics(
+    merged: dict[str, float | int],
+    metrics: dict[str, float | int],
+    part: str,
+    scoring_metric: str | None,
+    several_parts: bool,
+    scored_copies: set[str],
+) -> None:
+    """Adds one part's metrics to the report's. Top-level metrics are those of the first part
+    that scores them, else of the first part that has them (e.g. the first model part's
+    accuracy): a copy must be the number that earned points (week 5's mean_iou is measured by
+    two parts and scored by the second). With several parts each is also kept under
+    "<part>/<metric>". ``scored_copies`` remembers the keys copied from a scoring part."""
+    scores = {scoring_metric, f"private_{scoring_metric}"} if scoring_metric else set()
+    for key, value in metrics.items():
+        if key in scores and key not in scored_copies:
+            merged[key] = value
+            scored_copies.add(key)
+        elif key not in scored_copies:
+            merged.setdefault(key, value)
+        if several_parts:
+            merged[f"{part}/{key}"] = value
 
 
 def _withhold_hidden_results(report: Report) -> None:

@@ -65,3 +65,30 @@ def test_the_total_is_the_sum_capped_to_0_100() -> None:
     checks = [CheckResult("a", True, 60.0, 60.0), CheckResult("b", True, 40.0, 40.0)]
     assert total_score(checks) == 100.0
     assert total_score([]) == 0.0
+
+
+def test_a_top_level_metric_is_the_copy_of_the_part_that_scores_it() -> None:
+    """Week 5: ``localize`` and ``boxes`` both measure mean IoU (on different timed queries);
+    ``boxes`` scores it, so the top-level ``mean_iou`` a page shows is the scored number."""
+    from grader.grading import merge_part_metrics
+
+    merged: dict[str, float | int] = {}
+    copies: set[str] = set()
+    merge_part_metrics(merged, {"accuracy": 0.94}, "digits", "accuracy", True, copies)
+    localize = {"loc_accuracy": 0.54, "mean_iou": 0.6865, "accuracy": 0.59}
+    merge_part_metrics(merged, localize, "localize", "loc_accuracy", True, copies)
+    boxes = {"loc_accuracy": 0.57, "mean_iou": 0.6816, "private_mean_iou": 0.67}
+    merge_part_metrics(merged, boxes, "boxes", "mean_iou", True, copies)
+    assert merged["mean_iou"] == merged["boxes/mean_iou"] == 0.6816
+    assert merged["private_mean_iou"] == 0.67
+    assert merged["loc_accuracy"] == merged["localize/loc_accuracy"] == 0.54  # scored there
+    assert merged["accuracy"] == 0.94  # the first part scores it; localize's does not replace it
+    assert merged["localize/mean_iou"] == 0.6865  # each part's own figure stays under its name
+
+
+def test_a_single_part_keeps_plain_keys_only() -> None:
+    from grader.grading import merge_part_metrics
+
+    merged: dict[str, float | int] = {}
+    merge_part_metrics(merged, {"accuracy": 0.9, "params": 10}, "cnn", "accuracy", False, set())
+    assert merged == {"accuracy": 0.9, "params": 10}
