@@ -31,6 +31,7 @@ from grader.sandbox.environment import (
     validate_target,
     writable_entries,
 )
+from grader.sandbox.host_paths import engine_source
 from grader.sandbox.reaper import DEADLINE_LABEL, GRACE_S
 from grader.sandbox.runtime import MASKED_DATA_DIRS, runtime_layout
 
@@ -109,10 +110,16 @@ def _runtime_mounts(packages: tuple[str, ...]) -> list[DockerMount]:
     paths += runtime_paths()
     paths += [f for f in ETC_FILES if os.path.isfile(f)]
     layout = runtime_layout(packages, tuple(runtime_paths()))
-    mounts = [DockerMount(target=p, source=p, type="bind", read_only=True) for p in paths]
+    # A containerised worker must see the host's runtime at the same paths (host_paths.py).
+    mounts = [_runtime_bind(p) for p in paths]
     mounts += [_empty_dir(p) for p in layout.masks]
-    mounts += [DockerMount(target=p, source=p, type="bind", read_only=True) for p in layout.binds]
+    mounts += [_runtime_bind(p) for p in layout.binds]
     return mounts
+
+
+def _runtime_bind(path: str) -> DockerMount:
+    source = engine_source(path, copyable=False)
+    return DockerMount(target=path, source=source, type="bind", read_only=True)
 
 
 def _spec_mounts(spec: SandboxSpec) -> list[DockerMount]:
@@ -124,13 +131,16 @@ def _spec_mounts(spec: SandboxSpec) -> list[DockerMount]:
         if not mount.writable:
             mounts.append(
                 DockerMount(
-                    target=mount.target, source=str(mount.source), type="bind", read_only=True
+                    target=mount.target,
+                    source=engine_source(mount.source),
+                    type="bind",
+                    read_only=True,
                 )
             )
             continue
         mounts.append(_empty_dir(mount.target))
         for name in writable_entries(mount.source):
-            source = os.path.join(mount.source, name)
+            source = engine_source(os.path.join(mount.source, name), writable=True)
             target = f"{mount.target}/{name}"
             mounts.append(DockerMount(target=target, source=source, type="bind", read_only=False))
     return mounts

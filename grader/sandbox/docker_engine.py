@@ -30,6 +30,7 @@ from docker.utils import version_lt
 from grader.errors import GraderError, SandboxUnavailable
 from grader.sandbox.base import Limits, RunResult, Sandbox, SandboxProcess, SandboxSpec
 from grader.sandbox.container_config import RunnerImage, container_settings, runner_image_name
+from grader.sandbox.host_paths import ENV_VAR as HOST_PATHS_VAR
 from grader.sandbox.local_process import signal_exit_code
 from grader.sandbox.reaper import spawn_reaper, sweep_expired_containers
 from grader.sandbox.streams import CappedBuffer
@@ -236,7 +237,16 @@ class DockerSandbox(Sandbox):
         settings = container_settings(spec, self._image, stdin=stdin)
         api = self._client.api
         settings["host_config"] = api.create_host_config(**settings["host_config"])
-        return str(api.create_container(**settings)["Id"])
+        try:
+            return str(api.create_container(**settings)["Id"])
+        except DockerException as exc:
+            if "bind source path does not exist" in str(exc):
+                # The engine looks on its own host: this worker probably runs in a container.
+                raise GraderError(
+                    f"the Docker engine cannot bind a path of this worker ({exc}); a worker in a "
+                    f"container needs {HOST_PATHS_VAR} and TMPDIR (docs/deployment.md)"
+                ) from exc
+            raise
 
     @contextlib.contextmanager
     def _open(self, spec: SandboxSpec, stdin: bytes) -> Iterator[SandboxProcess]:
