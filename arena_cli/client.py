@@ -61,11 +61,11 @@ class ArenaClient:
             raise ArenaError(_explain(response))
         return response.json()
 
-    def login(self, username: str, password: str) -> str:
-        data = self.request(
+    def login(self, username: str, password: str) -> dict[str, Any]:
+        """{"token", "expires"} (an ISO date; absent from servers before tokens expired)."""
+        return self.request(
             "POST", "auth/token/", json={"username": username, "password": password}
         )
-        return str(data["token"])
 
     def assignments(self) -> list[dict[str, Any]]:
         return self.request("GET", "assignments/")
@@ -89,6 +89,8 @@ def _explain(response: requests.Response) -> str:
     except (ValueError, AttributeError):
         detail = None
     if response.status_code == 401:
+        if isinstance(detail, str) and "arena login" in detail:
+            return detail  # the server said why (expired, revoked) and what to do
         return f"Not logged in or the token is invalid ({detail or 'HTTP 401'}): run `arena login`."
     if detail is None:
         try:

@@ -63,8 +63,10 @@ def _client() -> ArenaClient:
 def cmd_login(args: argparse.Namespace) -> int:
     username = args.username or input("username: ")
     password = args.password or getpass.getpass("password: ")
-    path = save_token(ArenaClient().login(username, password))
-    print(f"Logged in as {username}; token saved in {path}.")
+    issued = ArenaClient().login(username, password)
+    path = save_token(str(issued["token"]))
+    expiry = f" (it expires {issued['expires']})" if issued.get("expires") else ""
+    print(f"Logged in as {username}; token saved in {path}{expiry}.")
     return 0
 
 

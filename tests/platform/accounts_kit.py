@@ -38,3 +38,14 @@ def link_in_mail(to: str) -> str:
 def join(link: str, username: str, password: str, client: Client | None = None):  # type: ignore[no-untyped-def]
     client = client or Client()
     return client.post(link, {"username": username, "password1": password, "password2": password})
+
+
+def make_assignment(slug: str = "accounts-week1"):  # type: ignore[no-untyped-def]
+    """A course with one assignment, made directly: these tests are about people, not bundles."""
+    from courses.models import Assignment, Course, Week
+
+    course, _ = Course.objects.get_or_create(slug="accounts-course", defaults={"title": "CNNs"})
+    week, _ = Week.objects.get_or_create(course=course, number=1, defaults={"title": "Tensors"})
+    return Assignment.objects.create(
+        week=week, slug=slug, title="Tensors", kind="functions", bundle_dir=slug
+    )

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from accounts.invitations import hash_token
 from accounts.models import Enrolment, Invitation, Role
-from accounts_kit import INVITE_URL, invite, join, link_in_mail, mentor_client
+from accounts_kit import INVITE_URL, invite, join, link_in_mail, make_assignment, mentor_client
 from django.contrib.auth.models import User
 from django.core import mail
 from django.test import Client
@@ -17,8 +17,8 @@ NEW_PASSWORD = "a-long-fresh-passphrase-7"
 
 
 @pytest.fixture
-def course(assignment):  # type: ignore[no-untyped-def]
-    return assignment.week.course
+def course(db):  # type: ignore[no-untyped-def]
+    return make_assignment().week.course
 
 
 def test_it_invites_two_mentees_who_join_with_their_own_passwords(mentor, course):  # type: ignore[no-untyped-def]
