@@ -63,6 +63,10 @@ if [ -z "${ARENA_GPUS:-}" ]; then
 fi
 export ARENA_GPUS
 
+# Mails (invitations, password resets): printed in this terminal unless SMTP is configured
+# (ARENA_EMAIL_BACKEND=smtp and ARENA_EMAIL_HOST..., README "Accounts, roles and e-mail").
+if [ "${ARENA_DEMO:-0}" = 1 ]; then export ARENA_EMAIL_BACKEND="${ARENA_EMAIL_BACKEND:-console}"; fi
+
 mkdir -p "$ARENA_HOME/run"
 manage migrate --noinput -v 0
 manage collectstatic --noinput -v 0
@@ -104,6 +108,7 @@ if [ "${ARENA_DEMO:-0}" = 1 ]; then
   cat <<INFO
   Demo accounts: mentor / mentor-demo   (mentor)
                  mentee1, mentee2, mentee3 / mentee-demo   (mentees)
+  Invite mentees: http://127.0.0.1:$PORT/accounts/invite/   (mails are printed here: $ARENA_EMAIL_BACKEND)
 INFO
 fi
 echo "  Press Ctrl-C to stop."
