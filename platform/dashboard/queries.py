@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from courses.models import Assignment
 from courses.roles import MENTORS_GROUP
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import ChannelError, OperationalError
-from leaderboards.review import flagged_submissions, may_rank
 from submissions.models import Status, Submission
+
+from dashboard.progress import Best, best_scores, course_assignments
 
 GRADING_QUEUES = ("cpu", "gpu")
 RECENT_PROBLEMS = 50
@@ -99,23 +100,16 @@ def mentees() -> QuerySet:  # type: ignore[type-arg]
 @dataclass(frozen=True)
 class GradeTable:
     assignments: list[Assignment]
-    rows: list[tuple[str, list[float | None]]]  # (username, best score per assignment)
+    rows: list[tuple[str, list[Best | None]]]  # (username, best per assignment)
 
 
 def grade_table() -> GradeTable:
-    """Each mentee's best scored submission per assignment (blank: nothing scored yet)."""
-    assignments = list(Assignment.objects.select_related("week").order_by("week__number", "slug"))
-    # A report held for review (or confirmed as memorised) does not count until it is cleared.
-    unranked = [s.pk for s in flagged_submissions() if not may_rank(s)]
-    best = {
-        (row["owner"], row["assignment"]): row["best"]
-        for row in Submission.objects.filter(status=Status.SCORED)
-        .exclude(pk__in=unranked)
-        .values("owner", "assignment")
-        .annotate(best=Max("score"))
-    }
+    """Each mentee's best scored submission per assignment after its late penalty (blank:
+    nothing scored yet); the raw score and the days late come with it."""
+    owners = mentees()
+    best = best_scores(owners)
+    assignments = course_assignments()
     rows = [
-        (user.get_username(), [best.get((user.pk, a.pk)) for a in assignments])
-        for user in mentees()
+        (user.get_username(), [best.get((user.pk, a.pk)) for a in assignments]) for user in owners
     ]
     return GradeTable(assignments, rows)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from courses.models import Assignment
+from courses.roles import AnyUser
+from courses.setup import record
 from django.db import transaction
 
 
@@ -12,7 +14,9 @@ class RevealRefused(Exception):
         self.message = message
 
 
-def set_private_board_revealed(assignment: Assignment, revealed: bool) -> None:
+def set_private_board_revealed(
+    assignment: Assignment, revealed: bool, actor: AnyUser | None = None
+) -> None:
     """Reveals (or hides again) an assignment's private leaderboard. Revealing before the
     deadline is refused: the private split must not be probed while submissions are open.
     The row is locked, so a pick being changed at that moment (``leaderboards.selection``)
@@ -28,6 +32,8 @@ def set_private_board_revealed(assignment: Assignment, revealed: bool) -> None:
             raise RevealRefused(
                 f"The private leaderboard of {locked.title} can be revealed after {when}."
             )
+        if actor is not None and locked.private_revealed != revealed:
+            record(actor, locked, "private_revealed", locked.private_revealed, revealed)
         locked.private_revealed = revealed
         locked.save(update_fields=["private_revealed"])
     assignment.private_revealed = revealed

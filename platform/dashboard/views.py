@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv
 
-from courses.models import Assignment
+from courses.models import Assignment, AuditEvent
 from django.contrib import messages
+from django.contrib.auth import get_user
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,6 +20,8 @@ from dashboard import queries
 from dashboard.access import mentor_required
 from dashboard.charts import bar_chart
 from dashboard.services import RevealRefused, set_private_board_revealed
+
+RECENT_CHANGES = 10
 
 
 @mentor_required
@@ -34,6 +37,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "assignments": Assignment.objects.select_related("week").order_by("week__number", "slug"),
         "grades": queries.grade_table(),
         "held_count": sum(review_state(s) == "held" for s in flagged_submissions()),
+        "recent_changes": AuditEvent.objects.all()[:RECENT_CHANGES],
         "now": timezone.now(),
     }
     return render(request, "dashboard/index.html", context)
@@ -64,7 +68,7 @@ def reveal_private_board(request: HttpRequest, slug: str) -> HttpResponse:
     assignment = get_object_or_404(Assignment, slug=slug)
     revealed = request.POST.get("revealed") == "1"
     try:
-        set_private_board_revealed(assignment, revealed)
+        set_private_board_revealed(assignment, revealed, get_user(request))
     except RevealRefused as refused:
         messages.error(request, refused.message)
     else:
@@ -81,9 +85,21 @@ def grades_csv(request: HttpRequest) -> HttpResponse:
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="grades-{stamp}.csv"'
     writer = csv.writer(response)
-    writer.writerow(["user", *(a.slug for a in table.assignments)])
+    # Per assignment: the score after the late penalty (what counts), then its raw score and
+    # the days it was late, so a grade can be checked by hand.
+    header = ["user"]
+    for a in table.assignments:
+        header += [a.slug, f"{a.slug} raw", f"{a.slug} days late"]
+    writer.writerow(header)
     for username, scores in table.rows:
-        writer.writerow([_cell(username), *("" if s is None else f"{s:.2f}" for s in scores)])
+        cells = [_cell(username)]
+        for best in scores:
+            cells += (
+                ["", "", ""]
+                if best is None
+                else [f"{best.score:.2f}", f"{best.raw:.2f}", str(best.days_late)]
+            )
+        writer.writerow(cells)
     return response
 
 
