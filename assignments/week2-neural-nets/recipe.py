@@ -1,8 +1,11 @@
 """Hidden data of week 2.
 
 ``functions``: random cases of every function; the softmax and cross-entropy cases all hold rows
-of huge logits (hundreds), where an implementation without the max shift overflows. Expected
-outputs and gradients come from PyTorch (``torch.softmax``, ``F.cross_entropy``, autograd).
+of huge logits (hundreds), where an implementation without the max shift overflows, or shifted by
+one maximum for the whole batch underflows; the sigmoid cases hold inputs of magnitude 100 and
+1000 in both tails; softmax also sees a row of ties and a row far below zero. Expected outputs
+and gradients come from PyTorch (``torch.softmax``, ``F.cross_entropy``, autograd), in float64
+where it matters, and have the statement's dtype (float32; the checks compare dtypes exactly).
 
 ``logreg``: scikit-learn's 8x8 digits split by class into the mentees' training split (shipped as
 ``starter/digits_train.npz``, written by ``write_training_split``) and a hidden 30 % test split.
@@ -54,28 +57,43 @@ MLP_SHAPES = [(8, 64, 32, 10), (1, 5, 4, 3), (20, 16, 7, 2), (12, 10, 50, 6)]  #
 
 
 def _huge_rows(rng: np.random.Generator, logits: np.ndarray) -> np.ndarray:
-    """Scale the first row (and about a third of the others) to logits in the hundreds."""
+    """Scale the first row (and about a third of the others) to logits in the hundreds.
+
+    Hundreds, not thousands: exp overflows float32 past 88, so every unshifted softmax fails
+    here, while a correct log-space softmax (``exp(z - logsumexp(z))``) keeps float32's
+    relative accuracy (about 1e-7 times the logits' size) well inside the tolerance."""
     flat = logits.reshape(-1, logits.shape[-1])
     rows = rng.random(len(flat)) < 0.35
     rows[0] = True
-    flat[rows] = flat[rows] * 200 + rng.uniform(200, 900, size=(rows.sum(), 1)).astype(flat.dtype)
+    flat[rows] = flat[rows] * 20 + rng.uniform(100, 400, size=(rows.sum(), 1)).astype(flat.dtype)
     return flat.reshape(logits.shape)
+
+
+# Far in both tails, past float32's exp overflow (about 88.7): exp(x) / (1 + exp(x)) is NaN
+# for the large positive ones, exp(-x) / (1 + exp(-x))**2 for the large negative ones.
+TAILS = (-60.0, 100.0, -100.0, 1000.0, -1000.0, 60.0)
 
 
 def add_sigmoid(cases: FunctionCases, seed: int, shapes: list) -> None:
     for i, shape in enumerate(shapes):
         x = random_normal(rng_for(seed, "sigmoid", i), shape, "float32", scale=4.0)
-        x.flat[0] = -60.0  # far in the tails; both tails must stay finite
-        t = torch.from_numpy(x)
-        cases.add("sigmoid", [x], torch.sigmoid(t))
-        cases.add("sigmoid_grad", [x], torch.sigmoid(t) * (1 - torch.sigmoid(t)))
+        tails = TAILS if x.size >= len(TAILS) else TAILS[1 + i % 2 : 2 + i % 2]
+        x.flat[: len(tails)] = tails  # both tails must stay finite, and right
+        t = torch.from_numpy(x).double()  # expected in float64, then float32 (the statement)
+        s = torch.sigmoid(t)
+        cases.add("sigmoid", [x], s.float())
+        cases.add("sigmoid_grad", [x], (s * (1 - s)).float())
 
 
 def add_softmax(cases: FunctionCases, seed: int, shapes: list) -> None:
     for i, shape in enumerate(shapes):
         rng = rng_for(seed, "softmax", i)
         logits = _huge_rows(rng, random_normal(rng, shape, "float32", scale=3.0))
-        cases.add("softmax", [logits], torch.softmax(torch.from_numpy(logits), dim=-1))
+        flat = logits.reshape(-1, logits.shape[-1])
+        if len(flat) >= 3:  # a row of ties (uniform) and a row far below zero everywhere
+            flat[-1] = flat[-1, 0]
+            flat[-2] -= 300.0
+        cases.add("softmax", [logits], torch.softmax(torch.from_numpy(logits).double(), -1).float())
 
 
 def add_cross_entropy(cases: FunctionCases, seed: int, shapes: list) -> None:
