@@ -190,3 +190,18 @@ def test_mentor_pages_refuse_mentees_and_send_visitors_to_log_in(mentee_a, path,
     assert client.get(path).status_code == 403
     assert client.post(path, {"addresses": "x@example.org"}).status_code == 403
     assert mail.outbox == []
+
+
+def test_a_mentee_cannot_send_withdraw_or_revoke(mentor, mentee_a, course):  # type: ignore[no-untyped-def]
+    invite(mentor_client(mentor), course, "ann@example.org")
+    invitation = Invitation.objects.get()
+    client = Client()
+    client.force_login(mentee_a)
+    for path in (
+        f"/accounts/invite/{invitation.pk}/send-again/",
+        f"/accounts/invite/{invitation.pk}/withdraw/",
+        f"/accounts/people/{mentor.pk}/revoke-token/",
+    ):
+        assert client.post(path).status_code == 403, path
+    invitation.refresh_from_db()
+    assert invitation.status() == "pending" and len(mail.outbox) == 1

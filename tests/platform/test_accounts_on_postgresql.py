@@ -19,6 +19,7 @@ FILES = (
     "test_accounts_passwords.py",
     "test_accounts_roles.py",
     "test_accounts_tokens.py",
+    "accounts_races_pg.py",  # PostgreSQL only: two requests spend one link at once
 )
 # pytest-django creates `test_<name>` from it and drops it afterwards.
 DATABASE = "arena_accounts"

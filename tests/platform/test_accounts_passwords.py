@@ -74,3 +74,15 @@ def test_the_password_change_form_refuses_a_wrong_old_password(carla):  # type: 
     assert response.status_code == 200
     assert "incorrectly" in response.content.decode()
     assert Client().login(username="carla", password="carla-pass-1")
+
+
+def test_reset_requests_count_against_the_per_address_login_limit(carla, settings):  # type: ignore[no-untyped-def]
+    """Each request sends a mail: without a limit the form would mail-bomb an address."""
+    settings.ARENA_LOGIN_MAX_PER_IP = 3
+    client = Client()
+    codes = [
+        client.post("/accounts/password/reset/", {"email": "carla@example.org"}).status_code
+        for _ in range(5)
+    ]
+    assert codes == [302, 302, 302, 429, 429]
+    assert len(mail.outbox) == 3
