@@ -2,8 +2,9 @@
 
 ``functions``: random cases of convolution and max pooling, forward and backward. Expected
 outputs come from ``torch.nn.functional`` and autograd (in float64, then cast), never from the
-reference solution. Kernels are never 1x1 (a flipped kernel must show) and some pooling windows
-overlap (gradients must accumulate).
+reference solution. Kernels are never 1x1 (a flipped kernel must show), some pooling windows
+overlap (gradients must accumulate) and some hold tied maxima (the first one wins). Every expected
+output is float32, the dtype the statement names (the checks compare dtypes exactly).
 
 ``cnn``: the 10,000 Fashion-MNIST test images as float32 ``[N, 1, 28, 28]`` in [0, 1], drawn
 through the deployment secret (``arena_datasets.public_derived``): secret order, public/private
@@ -48,14 +49,18 @@ CONV_CASES = [
     (1, 2, 9, 9, 3, 2, 2, 3, 0, 2),
     (2, 1, 6, 6, 1, 3, 3, 1, 1, 1),
 ]
-# (N, C, H, W, kernel, stride): overlapping (stride < kernel), non-square, batch of one.
+# (N, C, H, W, kernel, stride, tied): overlapping (stride < kernel), non-square, batch of one.
+# "tied": whole numbers 0..2 (the ReLU zeros a real network pools are just as tied), so most
+# windows hold several maxima; the statement: the first one in row-major order wins (PyTorch's
+# rule), so a mask `window == max` that sends the gradient to every tied pixel fails.
 POOL_CASES = [
-    (2, 3, 8, 8, 2, 2),
-    (1, 2, 9, 7, 3, 2),
-    (3, 1, 6, 6, 2, 1),
-    (2, 4, 10, 12, 3, 3),
-    (1, 1, 5, 5, 5, 1),
-    (2, 2, 11, 11, 3, 2),
+    (2, 3, 8, 8, 2, 2, False),
+    (1, 2, 9, 7, 3, 2, True),
+    (3, 1, 6, 6, 2, 1, False),
+    (2, 4, 10, 12, 3, 3, False),
+    (1, 1, 5, 5, 5, 1, False),
+    (2, 2, 11, 11, 3, 2, False),
+    (2, 2, 7, 8, 2, 1, True),
 ]
 
 
@@ -78,9 +83,11 @@ def add_conv(cases: FunctionCases, seed: int, specs: list) -> None:
 
 
 def add_pool(cases: FunctionCases, seed: int, specs: list) -> None:
-    for i, (n, c, h, w, kernel, stride) in enumerate(specs):
+    for i, (n, c, h, w, kernel, stride, tied) in enumerate(specs):
         rng = rng_for(seed, "max_pool2d", i)
         x = random_normal(rng, (n, c, h, w), "float32")  # continuous values: no ties
+        if tied:
+            x = rng.integers(0, 3, size=(n, c, h, w)).astype(np.float32)
         leaf = torch.from_numpy(x).double().requires_grad_()
         out = F.max_pool2d(leaf, kernel, stride)
         grad_out = random_normal(rng, tuple(out.shape), "float32")
