@@ -8,7 +8,7 @@ hides them while submissions are open. The declaration is ``Report.metric_info``
 ``{key: {"label", "unit", "visibility", "scored"}}`` with visibility one of ``public``,
 ``after_deadline``, ``after_reveal`` (private-split metrics), ``mentor``.
 
-How a value is written (``metric_format``: a fraction as a percentage, a count with thousands
+How a value is written (``metric_format``: a fraction with four decimals, a count with thousands
 separators...) belongs to the metric's name like its label; pages ask it here rather than
 each keeping a table, so a new metric is described once.
 """
@@ -19,6 +19,7 @@ import math
 from collections.abc import Collection, Mapping
 from typing import NamedTuple
 
+from grader.kinds import Metric, declared_metrics
 from grader.report import VISIBILITIES
 
 SIGNIFICANT_DIGITS = 2
@@ -26,9 +27,10 @@ SIGNIFICANT_DIGITS = 2
 TIMING_PREFIXES = ("latency_", "throughput_", "train_s")
 # Counts of timed queries depend on the model's speed too, and teach a mentee nothing.
 MENTOR_PREFIXES = ("timed_",)
-# How a value is written: ``percent`` (a fraction 0..1 as 87.2%), ``decimal`` (4 significant
-# digits), ``count`` (an integer with thousands separators), ``points`` (a score out of 100).
-FORMATS = ("percent", "decimal", "count", "points")
+# How a value is written: ``fraction`` (0..1 with four decimals, as the bundle's thresholds and
+# the check messages write it: 0.8722), ``decimal`` (4 significant digits), ``count`` (an
+# integer with thousands separators), ``points`` (a score out of 100, two decimals).
+FORMATS = ("fraction", "decimal", "count", "points")
 
 
 class MetricWords(NamedTuple):
@@ -37,29 +39,24 @@ class MetricWords(NamedTuple):
     format: str
 
 
+# The report's own metrics; every other metric is declared by the kind whose parts report it
+# (``grader/kinds/<kind>/manifest.py``, ``METRICS``), so a new metric is described once.
+REPORT_METRICS = (
+    Metric("public_score", "Public score", "points", "points"),
+    Metric("private_score", "Private score", "points", "points", "after_reveal"),
+)
+DECLARED: dict[str, Metric] = {**declared_metrics(), **{m.name: m for m in REPORT_METRICS}}
 LABELS: dict[str, MetricWords] = {
-    "accuracy": MetricWords("Accuracy", "", "percent"),
-    "top5_accuracy": MetricWords("Top-5 accuracy", "", "percent"),
-    "loc_accuracy": MetricWords("Localization accuracy", "", "percent"),
-    "mean_iou": MetricWords("Mean IoU", "", "decimal"),
-    "throughput_ips": MetricWords("Throughput", "images/s", "decimal"),
-    "throughput_cv": MetricWords("Throughput spread", "", "decimal"),
-    "latency_p50_ms": MetricWords("Median latency", "ms", "decimal"),
-    "latency_p90_ms": MetricWords("90th percentile latency", "ms", "decimal"),
-    "latency_p50_cv": MetricWords("Median latency spread", "", "decimal"),
-    "timed_queries": MetricWords("Timed queries", "", "count"),
-    "timed_images": MetricWords("Timed images", "", "count"),
-    "params": MetricWords("Parameters", "", "count"),
-    "macs": MetricWords("Multiply-accumulates", "", "count"),
-    "train_s": MetricWords("Training time", "s", "decimal"),
-    "public_score": MetricWords("Public score", "points", "points"),
-    "private_score": MetricWords("Private score", "points", "points"),
+    name: MetricWords(m.label, m.unit, m.format)
+    for name, m in DECLARED.items()
+    if m.visibility != "mentor"
 }
 # Known names whose audience stays ``mentor``: they are described in words for the mentors
 # who read them, but never shown to mentees (the audit's figure, the training work counted).
 MENTOR_LABELS: dict[str, MetricWords] = {
-    "memorisation_gap": MetricWords("Memorisation gap (public originals minus hidden)", "", "decimal"),
-    "train_images": MetricWords("Training images seen", "", "count"),
+    name: MetricWords(m.label, m.unit, m.format)
+    for name, m in DECLARED.items()
+    if m.visibility == "mentor"
 }
 __all__ = [
     "FORMATS",

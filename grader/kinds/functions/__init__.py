@@ -1,6 +1,11 @@
-"""The ``functions`` part kind (see docs/internals.md, "Part kinds")."""
+"""The ``functions`` part kind: named functions of the upload called on hidden cases."""
 
-from grader.kinds.functions.grade import grade_functions
+from grader.kinds.functions import manifest
 from grader.kinds.kind import Kind
 
-KIND = Kind(name="functions", grade=grade_functions)
+KIND = Kind(
+    name="functions",
+    read=manifest.read,
+    grade_path="grader.kinds.functions.grade:grade_functions",
+    rules=manifest.rules,
+)

@@ -1,6 +1,13 @@
-"""The ``model`` part kind (see docs/internals.md, "Part kinds")."""
+"""The ``model`` part kind: a trained model in the upload, evaluated and timed on hidden data."""
 
 from grader.kinds.kind import Kind
-from grader.kinds.model.grade import grade_model
+from grader.kinds.model import manifest
 
-KIND = Kind(name="model", grade=grade_model)
+KIND = Kind(
+    name="model",
+    read=manifest.read,
+    grade_path="grader.kinds.model.grade:grade_model",
+    rules=manifest.rules,
+    metrics=manifest.METRICS,
+    scored_metrics=manifest.scored_metrics,
+)
