@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="mentors only: include the hidden stages' output",
     )
     grading.add_argument(
+        "--hidden-logs-apart",
+        action="store_true",
+        help="the hidden stages' output in the report's hidden_logs, never in logs (the worker)",
+    )
+    grading.add_argument(
         "--hidden-data",
         type=Path,
         help="a built hidden-data folder to grade with (workers that fetched the web's copy)",
@@ -98,6 +103,7 @@ def run_grade(args: argparse.Namespace) -> int:
         sandbox=args.sandbox,
         gpus=args.gpus,
         show_hidden_logs=args.show_hidden_logs,
+        hidden_logs_apart=args.hidden_logs_apart,
         hidden_data=args.hidden_data,
     )
     report = grade(args.assignment, args.submission, options)
@@ -126,4 +132,6 @@ def summary(report: Report) -> str:
     lines.append(f"timings: {timings}")
     if report.logs:
         lines += ["logs:", report.logs]
+    if report.hidden_logs:
+        lines += ["hidden-stage logs (mentors only):", report.hidden_logs]
     return "\n".join(lines)

@@ -41,6 +41,9 @@ class GradeOptions:
     sandbox: str = "auto"  # auto | docker | bwrap | none
     gpus: str = "none"  # none | all | N
     show_hidden_logs: bool = False  # mentors only: hidden-stage logs in the report
+    # The platform's worker: hidden-stage logs apart, in ``hidden_logs`` (mentors only), never
+    # in ``logs``, which mentees read.
+    hidden_logs_apart: bool = False
     # A built hidden-data folder to use as it is (a remote worker's copy of the web's, fetched
     # and verified by hash); None: found or built under ARENA_HOME.
     hidden_data: Path | None = None
@@ -107,6 +110,7 @@ def _run_parts(
     limits = Limits().merged(bundle.limits)
     report = Report("scored")
     logs: list[str] = []
+    hidden_logs: list[str] = []
     private_deltas: list[float] = []
     scored_copies: set[str] = set()  # top-level keys copied from the part that scores them
     for part in bundle.parts:
@@ -132,6 +136,7 @@ def _run_parts(
             report.metrics, result.metrics, part.name, scoring_metric, several, scored_copies
         )
         logs += result.logs + (result.hidden_logs if options.show_hidden_logs else [])
+        hidden_logs += result.hidden_logs
         for key, value in result.timings.items():
             if key == "sandbox_start_s":
                 report.timings.setdefault(key, value)  # the first sandbox's start
@@ -142,6 +147,8 @@ def _run_parts(
             if result.failure.status in ("error", "rejected"):
                 break
     report.logs = cap_log("\n".join(logs))
+    if options.hidden_logs_apart:
+        report.hidden_logs = cap_log("\n".join(hidden_logs))
     if report.status != "scored":
         _withhold_hidden_results(report)
         return report

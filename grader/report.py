@@ -91,6 +91,9 @@ class Report:
     # Words for mentors from FLAGS ("memorisation": the audit saw a memorised public split; the
     # platform holds the rank until a mentor clears it). The key is present only when non-empty.
     flags: list[str] = field(default_factory=list)
+    # The hidden stages' output, for mentors only (``GradeOptions.hidden_logs_apart``): it may
+    # quote hidden inputs, so it never joins ``logs``. The key is present only when non-empty.
+    hidden_logs: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -105,6 +108,8 @@ class Report:
         }
         if self.flags:
             data["flags"] = sorted(set(self.flags))
+        if self.hidden_logs:
+            data["hidden_logs"] = cap_log(self.hidden_logs)
         return data
 
     def to_json(self) -> str:
@@ -147,7 +152,7 @@ def parse_report_json(text: str | bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ReportFormatError("the report must be a JSON object")
     expected = {"status", "score", "checks", "metrics", "error", "logs", "timings"}
-    if set(data) - {"flags", "metric_info"} != expected:
+    if set(data) - {"flags", "metric_info", "hidden_logs"} != expected:
         raise ReportFormatError(f"keys must be {sorted(expected)}, got {sorted(data)}")
     _validate_flags(data.get("flags", []))  # absent means none
     _require(data["status"] in STATUSES, f"status {data['status']!r} is not one of {STATUSES}")
@@ -159,6 +164,9 @@ def parse_report_json(text: str | bytes) -> dict[str, Any]:
     _validate_error(data["error"], data["status"])
     _require(isinstance(data["logs"], str), "logs must be a string")
     _require(len(data["logs"]) <= LOG_CAP_BYTES + 100, "logs are over the cap")
+    hidden_logs = data.get("hidden_logs", "")
+    _require(isinstance(hidden_logs, str), "hidden_logs must be a string")
+    _require(len(hidden_logs) <= LOG_CAP_BYTES + 100, "hidden_logs are over the cap")
     return data
 
 

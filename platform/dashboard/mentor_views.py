@@ -83,3 +83,15 @@ def _threshold(raw: str | None) -> tuple[float, str | None]:
     if not 0.0 < value <= 1.0:
         return similarity.DEFAULT_THRESHOLD, "The threshold must be above 0 and at most 1."
     return value, None
+
+
+@mentor_required
+@require_GET
+def hidden_logs(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """What the hidden stages printed (it may quote hidden inputs: mentors only, escaped)."""
+    submission = get_object_or_404(
+        Submission.objects.select_related("owner", "assignment"), pk=submission_id
+    )
+    text = (submission.report or {}).get("hidden_logs")
+    context = {"submission": submission, "hidden_logs": text if isinstance(text, str) else ""}
+    return render(request, "dashboard/hidden_logs.html", context)

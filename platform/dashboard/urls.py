@@ -11,6 +11,11 @@ urlpatterns = [
     path("progress/", mentor_views.progress, name="progress"),
     path("audit/", setup_views.audit_trail, name="audit"),
     path("submissions/<int:submission_id>/rejudge/", views.rejudge_submission, name="rejudge"),
+    path(
+        "submissions/<int:submission_id>/hidden-logs/",
+        mentor_views.hidden_logs,
+        name="hidden-logs",
+    ),
     path("assignments/<slug:slug>/", mentor_views.assignment_overview, name="assignment"),
     path("assignments/<slug:slug>/settings/", setup_views.assignment_settings, name="settings"),
     path(

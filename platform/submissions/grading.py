@@ -69,6 +69,7 @@ def grader_command(
         "--submission",
         str(staged),
         "--json",
+        "--hidden-logs-apart",  # kept for mentors (dashboard), never shown to mentees
         "--sandbox",
         settings.ARENA_SANDBOX,
         "--gpus",

@@ -55,6 +55,9 @@ def parse_report(stdout: str) -> ParsedReport:
         "flags": _flags(raw.get("flags")),
         "metric_info": _metric_info(raw.get("metric_info")),
     }
+    if raw.get("hidden_logs"):
+        # Mentors only: ``visibility.visible_report`` never hands this key to anyone.
+        data["hidden_logs"] = _text(raw.get("hidden_logs"), MAX_LOG_CHARS)
     return ParsedReport(
         status=status,
         score=data["score"],
