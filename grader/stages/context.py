@@ -56,6 +56,8 @@ class PartResult:
     private_points_delta: float | None = None
     # Words for mentors the report carries in ``flags`` (e.g. "memorisation": rank held).
     flags: list[str] = field(default_factory=list)
+    # functions parts: each public case's detail (kinds/functions/detail.py), public stage only.
+    public_cases: list[dict] = field(default_factory=list)
 
     def absorb(self, outcome: StageOutcome, stage: str) -> bool:
         """Record a stage's logs and timings; False if it failed (then ``failure`` is set)."""

@@ -11,6 +11,11 @@ exactly, the dtype class (bool, integer or floating; ``dtype = "exact"`` asks fo
 dtype, ``"numeric"`` lets integers and floats stand for each other, never bools), then the
 values (integers and bools equal, floats within ``rtol``/``atol``). A check's message is one
 sentence of ``grader.vocabulary``: pass, or the most telling reason among its cases.
+
+Public cases teach: each one's detail (``detail.py``: input shapes, expected against got, the
+worst element, the bundle's hints) goes to the report's ``public_cases``, computed here from
+the values the public stage returned. The hidden stage's values never leave this module: only
+its verdicts do, as vocabulary sentences.
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ import numpy as np
 
 from grader.bundle import Check
 from grader.kinds.functions import audit
-from grader.protocol import NonFinite, Reply, ShapeMismatch
+from grader.kinds.functions.detail import case_detail, describe_inputs, output_detail
+from grader.kinds.functions.hints import hints_for
+from grader.protocol import Reply
 from grader.report import CheckResult
 from grader.stages.context import PartContext, PartResult, load_npz
 from grader.stages.failures import StageFailure
@@ -34,6 +41,7 @@ KEY = re.compile(
     r"(?P<scalar>/s)?$"
 )
 CALL_TIMEOUT_S = 60.0
+MAX_PUBLIC_DETAILS = 100  # public cases in the report; more are summed up in the logs only
 # Failures that belong to one check; anything else (a crash, a timeout) ends the part.
 CHECK_LEVEL_KINDS = ("exception", "interface", "shape", "nan_output", "output_limit")
 # Which reason a failed check names when its cases fail differently: the most basic first.
@@ -55,6 +63,12 @@ class Case:
     kwargs: dict[str, np.ndarray] = field(default_factory=dict)
     scalars: set[str] = field(default_factory=set)
     expected: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def named_args(self) -> list[tuple[str, np.ndarray, bool]]:
+        """``(name, array, is_scalar)`` in call order: ``arg 0``..., then the keywords."""
+        named = [(f"arg {k}", a, f"args/{k}" in self.scalars) for k, a in sorted(self.args.items())]
+        named += [(k, a, f"kwargs/{k}" in self.scalars) for k, a in self.kwargs.items()]
+        return named
 
     @property
     def in_bytes(self) -> int:
@@ -101,11 +115,9 @@ def grade_functions(ctx: PartContext) -> PartResult:
         if not result.absorb(outcome, "public"):
             result.fail_all(_zero_checks(ctx), "the public stage failed")
             return result
-        result.logs += [
-            f"[public] {name} case {i}: {CASE_REASONS[verdict] if verdict else 'ok'}"
-            for name, verdicts in (outcome.value or {}).items()
-            for i, verdict in enumerate(verdicts)
-        ]
+        details = public_details(ctx, public, outcome.value or {})
+        result.public_cases += details[:MAX_PUBLIC_DETAILS]
+        result.logs += [public_log_line(d) for d in details]
     outcome = run_stage(
         _config(ctx, "hidden", hidden),
         lambda s: (run_cases(s, ctx, hidden), audit.recorded(s, ctx.part.checks)),
@@ -113,7 +125,9 @@ def grade_functions(ctx: PartContext) -> PartResult:
     if not result.absorb(outcome, "hidden"):
         result.fail_all(_zero_checks(ctx), "the hidden stage failed")
         return result
-    verdicts, used = outcome.value
+    runs, used = outcome.value
+    # Only the verdicts of hidden cases go on: their values stay in this function (threat 38).
+    verdicts = {name: [run.verdict for run in group] for name, group in runs.items()}
     checks = [check_result(check, verdicts[check.name]) for check in ctx.part.checks]
     result.checks += audit.enforce(ctx, checks, used)  # forbidden operators (threat 40)
     return result
@@ -132,10 +146,77 @@ def _zero_checks(ctx: PartContext) -> list[CheckResult]:
     return [CheckResult(c.name, False, 0.0, c.points) for c in ctx.part.checks]
 
 
+@dataclass
+class CaseRun:
+    """One case's outcome: ``verdict`` '' or a key of ``CASE_REASONS``; ``output`` the index of
+    the result that decided it; ``got`` what was read back; ``note`` the stage's words."""
+
+    verdict: str
+    output: int | None = None
+    got: list[np.ndarray] = field(default_factory=list)
+    note: str = ""
+
+
+def public_details(
+    ctx: PartContext, cases: dict[str, list[Case]], runs: dict[str, list[CaseRun]]
+) -> list[dict]:
+    """Every public case's detail, from the public stage's values only."""
+    details = []
+    for check in ctx.part.checks:
+        for i, (case, run) in enumerate(zip(cases.get(check.name, []), runs.get(check.name, []))):
+            details.append(public_detail(check, i, case, run))
+    return details
+
+
+def public_detail(check: Check, index: int, case: Case, run: CaseRun) -> dict:
+    outputs, said = [], []
+    j = run.output
+    if run.verdict and j is not None and j in case.expected:
+        got = run.got[j] if j < len(run.got) else None
+        want = case.expected[j]
+        outputs = [output_detail(j, got, want, check.rtol, check.atol)]
+        if got is not None:
+            tensors = [a for _, a, scalar in case.named_args() if not scalar]
+            said = hints_for(getattr(check, "hints", ()), j, got, want, tensors)
+    note = run.note
+    if run.verdict == "count":
+        note = f"{len(run.got)} instead of {len(case.expected)}"
+    return case_detail(
+        check=check.name,
+        case=index,
+        verdict=run.verdict,
+        inputs=describe_inputs(case.named_args()),
+        outputs=outputs,
+        hints=said,
+        note=note[:300],
+    )
+
+
+def public_log_line(detail: dict) -> str:
+    """The detail in one or two log lines (the CLI and the plain-text logs show these)."""
+    line = f"[public] {detail['check']} case {detail['case']}: "
+    if detail["passed"]:
+        return line + "ok"
+    line += f"{detail['summary']}; inputs {', '.join(detail['inputs'])}"
+    for out in detail["outputs"]:
+        line += f"; result {out['index']}: expected {out['expected']}, got {out['got']}"
+        if out["worst_index"] is not None:
+            line += (
+                f"; worst at {out['worst_index']}: expected {out['expected_at_worst']}, "
+                f"got {out['got_at_worst']} (max abs error {_short(out['max_abs_error'])}, "
+                f"max rel error {_short(out['max_rel_error'])})"
+            )
+    return line + "".join(f"\n  hint: {hint}" for hint in detail["hints"])
+
+
+def _short(value: float | None) -> str:
+    return "inf" if value is None else f"{value:.3g}"
+
+
 def run_cases(
     session: Session, ctx: PartContext, cases: dict[str, list[Case]]
-) -> dict[str, list[str]]:
-    """Per check, a verdict per case: '' when it matches, else a key of ``CASE_REASONS``."""
+) -> dict[str, list[CaseRun]]:
+    """Per check, a run per case: its verdict ('' when it matches) and what came back."""
     session.request(
         {"op": "load", "entry": ctx.bundle.entry},
         what="loading the submission",
@@ -156,8 +237,8 @@ def check_result(check: Check, verdicts: list[str]) -> CheckResult:
     return CheckResult(check.name, False, 0.0, check.points, CASE_REASONS[reason])
 
 
-def run_case(session: Session, check: Check, case: Case) -> str:
-    """'' when the case matches; otherwise a key of ``CASE_REASONS`` (threat 20)."""
+def run_case(session: Session, check: Check, case: Case) -> CaseRun:
+    """The verdict: '' when the case matches, otherwise a key of ``CASE_REASONS`` (threat 20)."""
     offset, args, kwargs = 0, [], {}
     for role, items in (("args", sorted(case.args.items())), ("kwargs", case.kwargs.items())):
         for name, array in items:
@@ -186,30 +267,39 @@ def run_case(session: Session, check: Check, case: Case) -> str:
     except StageFailure as failure:
         if failure.kind not in CHECK_LEVEL_KINDS:
             raise
-        return failure.kind
+        # A public stage's message may quote the submission (its exception's type); a hidden
+        # one never does (stages.failures), and hidden notes are dropped anyway.
+        return CaseRun(failure.kind, note=failure.message)
 
 
-def compare(session: Session, reply: Reply, case: Case, check: Check) -> str:
-    if len(reply.tensors) != len(case.expected):
-        return "count"
+def compare(session: Session, reply: Reply, case: Case, check: Check) -> CaseRun:
+    """Every result read back whatever its shape (the window bounds its size), then judged
+    here: the shape, NaN where the expected values are finite, the dtype, the values."""
+    got = [
+        # Any number reaches the comparison, which judges the dtype; others end the stage.
+        session.get(reply, j, None, finite=False, kinds="biuf")
+        for j in range(len(reply.tensors))
+    ]
+    if len(got) != len(case.expected):
+        return CaseRun("count", got=got)
     for j in range(len(case.expected)):
-        want = case.expected[j]
-        try:
-            got = session.get(
-                reply,
-                j,
-                want.shape,
-                finite=bool(np.isfinite(want).all()) if want.dtype.kind == "f" else True,
-                kinds="biuf",  # any number reaches the comparison, which judges the dtype
-            )
-        except ShapeMismatch:
-            return "shape"
-        except NonFinite:
-            return "nan_output"
-        if not dtype_matches(got.dtype, want.dtype, check.dtype):
-            return "dtype"
-        if not values_match(got, want, check.rtol, check.atol):
-            return "values"
+        verdict = judge(got[j], case.expected[j], check)
+        if verdict:
+            return CaseRun(verdict, j, got)
+    return CaseRun("", got=got)
+
+
+def judge(got: np.ndarray, want: np.ndarray, check: Check) -> str:
+    """'' or the first reason this result differs, in ``REASON_ORDER``'s sense."""
+    if got.shape != want.shape:
+        return "shape"
+    want_finite = want.dtype.kind != "f" or bool(np.isfinite(want).all())
+    if want_finite and got.dtype.kind == "f" and not np.isfinite(got).all():
+        return "nan_output"
+    if not dtype_matches(got.dtype, want.dtype, check.dtype):
+        return "dtype"
+    if not values_match(got, want, check.rtol, check.atol):
+        return "values"
     return ""
 
 
