@@ -137,6 +137,21 @@ ACCESS_TABLE: list[tuple[str, str, dict[str, int]]] = [
         {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 302},
     ),
     ("GET", "/dashboard/review/", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
+    # --- Accounts (invitations, people, tokens, passwords) ---
+    ("GET", "/accounts/invite/", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
+    ("POST", "/accounts/invite/", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
+    ("GET", "/accounts/people/", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
+    ("GET", "/accounts/token/", {ANON: 302, ALICE: 200, BOB: 200, MENTOR: 200}),
+    ("POST", "/accounts/token/revoke/", {ANON: 302, ALICE: 302, BOB: 302, MENTOR: 302}),
+    ("GET", "/accounts/password/change/", {ANON: 302, ALICE: 200, BOB: 200, MENTOR: 200}),
+    ("GET", "/accounts/password/reset/", {ANON: 200, ALICE: 200, BOB: 200, MENTOR: 200}),
+    ("GET", "/accounts/join/no-such-link/", {ANON: 410, ALICE: 410, BOB: 410, MENTOR: 410}),
+    ("POST", "/api/v1/auth/token/revoke/", {ANON: 401, ALICE: 200, BOB: 200, MENTOR: 200}),
+    (
+        "POST",
+        "/api/v1/users/alice/token/revoke/",
+        {ANON: 401, ALICE: 403, BOB: 403, MENTOR: 200},
+    ),
     (
         "POST",
         "/dashboard/review/{submission}/",
