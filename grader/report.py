@@ -47,6 +47,27 @@ LOG_CAP_BYTES = 16_384
 MESSAGE_CAP_CHARS = 500
 MAX_REPORT_BYTES = 1 << 20
 MAX_CHECKS = 500
+# ``public_cases``: each public case of a functions part, its detail computed on the trusted side
+# from public values only (grader/kinds/functions/detail.py). Optional; absent when empty.
+MAX_PUBLIC_CASES = 100
+PUBLIC_CASE_KEYS = frozenset(
+    {"check", "case", "passed", "reason", "summary", "inputs", "outputs", "hints"}
+)
+PUBLIC_OUTPUT_KEYS = frozenset(
+    {
+        "index",
+        "expected",
+        "got",
+        "max_abs_error",
+        "max_rel_error",
+        "worst_index",
+        "expected_at_worst",
+        "got_at_worst",
+        "expected_values",
+        "got_values",
+        "tolerance",
+    }
+)
 
 
 @dataclass
@@ -94,6 +115,8 @@ class Report:
     # The hidden stages' output, for mentors only (``GradeOptions.hidden_logs_apart``): it may
     # quote hidden inputs, so it never joins ``logs``. The key is present only when non-empty.
     hidden_logs: str = ""
+    # Functions parts: every public case's detail (``MAX_PUBLIC_CASES``); never a hidden one.
+    public_cases: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -110,6 +133,8 @@ class Report:
             data["flags"] = sorted(set(self.flags))
         if self.hidden_logs:
             data["hidden_logs"] = cap_log(self.hidden_logs)
+        if self.public_cases:
+            data["public_cases"] = self.public_cases[:MAX_PUBLIC_CASES]
         return data
 
     def to_json(self) -> str:
@@ -152,9 +177,10 @@ def parse_report_json(text: str | bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ReportFormatError("the report must be a JSON object")
     expected = {"status", "score", "checks", "metrics", "error", "logs", "timings"}
-    if set(data) - {"flags", "metric_info", "hidden_logs"} != expected:
+    if set(data) - {"flags", "metric_info", "hidden_logs", "public_cases"} != expected:
         raise ReportFormatError(f"keys must be {sorted(expected)}, got {sorted(data)}")
     _validate_flags(data.get("flags", []))  # absent means none
+    _validate_public_cases(data.get("public_cases", []))  # absent means none
     _require(data["status"] in STATUSES, f"status {data['status']!r} is not one of {STATUSES}")
     _validate_score(data["score"], data["status"])
     _validate_metric_info(data.get("metric_info", {}))  # absent in older reports
@@ -218,6 +244,56 @@ def _validate_flags(flags: Any) -> None:
             isinstance(flag, str) and flag.replace("_", "").isalnum() and len(flag) <= 40,
             "a flag must be a short word",
         )
+
+
+def _short_text(value: Any, limit: int = MESSAGE_CAP_CHARS) -> bool:
+    return isinstance(value, str) and len(value) <= limit
+
+
+def _validate_public_cases(cases: Any) -> None:
+    _require(
+        isinstance(cases, list) and len(cases) <= MAX_PUBLIC_CASES,
+        "public_cases must be a short list",
+    )
+    for case in cases:
+        _require(
+            isinstance(case, dict) and set(case) == PUBLIC_CASE_KEYS,
+            f"public case keys must be {sorted(PUBLIC_CASE_KEYS)}",
+        )
+        _require(_short_text(case["check"], 200), "bad public case check")
+        _require(isinstance(case["case"], int) and not isinstance(case["case"], bool), "bad case")
+        _require(isinstance(case["passed"], bool), "public case passed must be a boolean")
+        _require(_short_text(case["reason"], 40) and _short_text(case["summary"]), "bad summary")
+        for name in ("inputs", "hints"):
+            items = case[name]
+            _require(isinstance(items, list) and len(items) <= 16, f"bad public case {name}")
+            _require(all(_short_text(item) for item in items), f"bad public case {name}")
+        outputs = case["outputs"]
+        _require(isinstance(outputs, list) and len(outputs) <= 8, "bad public case outputs")
+        for out in outputs:
+            _validate_public_output(out)
+
+
+def _validate_public_output(out: Any) -> None:
+    _require(
+        isinstance(out, dict) and set(out) == PUBLIC_OUTPUT_KEYS,
+        f"public output keys must be {sorted(PUBLIC_OUTPUT_KEYS)}",
+    )
+    _require(isinstance(out["index"], int) and not isinstance(out["index"], bool), "bad index")
+    for name in ("expected", "got", "expected_at_worst", "got_at_worst", "tolerance"):
+        _require(_short_text(out[name], 200), f"bad public output {name}")
+    for name in ("max_abs_error", "max_rel_error"):
+        _require(out[name] is None or _is_number(out[name]), f"bad public output {name}")
+    worst = out["worst_index"]
+    _require(
+        worst is None
+        or (isinstance(worst, list) and len(worst) <= 8 and all(isinstance(i, int) for i in worst)),
+        "bad public output worst_index",
+    )
+    for name in ("expected_values", "got_values"):
+        values = out[name]
+        _require(isinstance(values, list) and len(values) <= 16, f"bad public output {name}")
+        _require(all(_short_text(v, 40) for v in values), f"bad public output {name}")
 
 
 def _validate_metric_info(info: Any) -> None:
