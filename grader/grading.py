@@ -128,6 +128,7 @@ def _run_parts(
         result = _run_part(ctx)
         report.checks.extend(result.checks)
         report.flags.extend(f for f in result.flags if f not in report.flags)
+        report.public_cases.extend(result.public_cases)  # public stage only (functions parts)
         if result.private_points_delta is not None:
             private_deltas.append(result.private_points_delta)
         scoring_metric = part.scoring.metric if part.scoring is not None else None
