@@ -34,14 +34,18 @@ class Column:
         return f"{self.label} ({self.unit})" if self.unit else self.label
 
 
-def _scoring_parts(assignment: Assignment) -> list[dict[str, Any]]:
-    parts = assignment.scoring if isinstance(assignment.scoring, list) else []
-    return [p for p in parts if isinstance(p, dict)]
+def assignment_parts(assignment: Assignment) -> list[dict[str, Any]]:
+    """The bundle's parts as the course stored them (``Assignment.parts``; ``scoring`` in
+    databases from before the kinds layout)."""
+    parts = getattr(assignment, "parts", None)
+    if not isinstance(parts, list):
+        parts = getattr(assignment, "scoring", None)
+    return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
 
 
 def board_columns(assignment: Assignment) -> list[Column]:
     """The scored metrics of the assignment, in the bundle's part order."""
-    parts = _scoring_parts(assignment)
+    parts = assignment_parts(assignment)
     multi = len(parts) > 1
     found: list[tuple[str, str]] = []  # (part, metric name)
     for part in parts:

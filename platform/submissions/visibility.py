@@ -226,6 +226,14 @@ def visible_report(
             declared if isinstance(declared, Mapping) else None,
         ),
         "checks": visible_checks(checks if isinstance(checks, list) else [], status, allowed),
-        "logs": logs if isinstance(logs, str) else "",
+        "logs": visible_logs(logs if isinstance(logs, str) else "", status, allowed.mentor),
         "error": visible_error(error, status, allowed.mentor),
     }
+
+
+def visible_logs(logs: str, status: str, mentor: bool) -> str:
+    """A run that broke on our side (``error``) may have logged the sandbox's or the
+    engine's own words (server paths, setup commands): its logs are for mentors only."""
+    if status == "error" and not mentor:
+        return ""
+    return logs

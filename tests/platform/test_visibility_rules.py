@@ -110,14 +110,17 @@ def test_a_scored_run_shows_its_checks_to_its_owner(mentee_a, assignment) -> Non
 def test_the_leaderboard_columns_hide_throughput_until_the_deadline(  # type: ignore[no-untyped-def]
     mentee_b, assignment
 ):
-    assignment.metrics = ["accuracy", "throughput_ips"]
+    # The board's columns are the bundle's scored metrics (``leaderboards.columns``).
+    parts = [{"name": "cnn", "kind": "model", "scoring": {"metric": "accuracy", "speed_points": 5}}]
+    field = "parts" if hasattr(assignment, "parts") else "scoring"
+    setattr(assignment, field, parts)
     assignment.deadline = timezone.now() + timedelta(days=1)
     assignment.save()
     client = Client()
     client.force_login(mentee_b)
     before = client.get(f"/assignments/{assignment.slug}/leaderboard/").content.decode()
-    assert ">accuracy<" in before and "throughput_ips" not in before
+    assert ">Accuracy<" in before and "Throughput" not in before
     assignment.deadline = timezone.now() - timedelta(seconds=1)
     assignment.save()
     after = client.get(f"/assignments/{assignment.slug}/leaderboard/").content.decode()
-    assert ">throughput_ips<" in after
+    assert "Throughput (images/s)" in after

@@ -77,12 +77,12 @@ def parse_iso(value: str | None) -> datetime | None:
 
 @register.filter
 def metric_as(value: Any, fmt: str) -> str:
-    """A metric written the way ``grader.metric_info`` declares it: ``percent`` (a fraction),
+    """A metric written the way ``grader.metric_info`` declares it: ``fraction`` (0.8722),
     ``count``, ``points``, else ``decimal``. Whatever is not a number is written as it is."""
     if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return metric(value)
-    if fmt == "percent":
-        return f"{value * 100:.2f}%"
+    if fmt == "fraction":
+        return f"{value:.4f}"
     if fmt == "count":
         return f"{round(value):,}"
     if fmt == "points":

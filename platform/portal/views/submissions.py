@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from api.serializers import submission_detail as visible_report
+from courses.roles import is_mentor
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
+from leaderboards.columns import assignment_parts
 from submissions.models import Submission
 from submissions.services import SubmissionRefused, set_selected
 
 from portal.access import assignment_or_404, submission_or_404
 from portal.fragments import login_required_fragment
 from portal.queries import my_submissions
+from portal.result_metrics import metric_groups
 
 MAX_LISTED = 100
 
@@ -48,7 +51,15 @@ def _result_context(request: HttpRequest, submission: Submission) -> dict[str, o
         "submission": submission,
         # The API's view of a report: private-split metrics and infrastructure details removed
         # for whoever may not see them.
-        "report": visible_report(submission, request.user),
+        "report": (report := visible_report(submission, request.user)),
+        # Only the metrics the viewer may read, named in words (``portal.result_metrics``).
+        "metric_groups": metric_groups(
+            report["metrics"],
+            (submission.report or {}).get("metric_info"),
+            [p.get("name", "") for p in assignment_parts(submission.assignment)],
+            submission.checks,
+        ),
+        "mentor": is_mentor(request.user),
         "own": submission.owner_id == request.user.pk,
     }
 
@@ -73,7 +84,9 @@ def result_panel(request: HttpRequest, submission_id: int) -> HttpResponse:
 @require_GET
 def result_logs(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = submission_or_404(request, submission_id)
-    return HttpResponse(submission.logs, content_type="text/plain; charset=utf-8")
+    # The same logs the result page shows (``visibility``: an error run's are mentors' only).
+    logs = visible_report(submission, request.user)["logs"]
+    return HttpResponse(logs, content_type="text/plain; charset=utf-8")
 
 
 @login_required
