@@ -188,6 +188,7 @@ def mentor_pages(assignment, submission) -> list[tuple[str, str]]:  # type: igno
         ("post", f"/dashboard/assignments/{slug}/extensions/{submission.owner_id}/revoke/"),
         ("post", f"/dashboard/assignments/{slug}/similarity/"),
         ("get", f"/dashboard/similarity/{pk}/{pk}/"),
+        ("get", f"/dashboard/submissions/{pk}/hidden-logs/"),
         ("post", f"/dashboard/assignments/{slug}/reveal/"),
     ]
 

@@ -4,16 +4,24 @@ For each check the trusted side builds the reference with seeded random weights 
 BatchNorm statistics, so a swapped buffer shows), writes its state as safetensors into the
 stage inputs, and computes the reference outputs on hidden inputs itself. In the sandbox the
 harness maps that state onto the mentee's model by each tensor's role in the computation
-(``arena_harness/param_mapping.py``, checked on a public probe) and answers the same inputs. A check passes when the parameter shapes and the outputs match.
+(``arena_harness/param_mapping.py``, checked on a public probe) and answers the same inputs. A
+check passes when the parameter shapes and the outputs match.
+
+The references depend on the bundle alone, so they are built once per bundle version
+(``grader.reference_cache``: the states, the expected outputs and the parameter shapes, verified
+on every read) and linked into each grading's stage inputs; only the states and their public
+probes are ever in a sandbox's view, the expected outputs stay on this side.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from grader import reference_cache
 from grader.bundle import Check
 from grader.kinds.model.grade import read_shape_table
 from grader.protocol import ChannelError, NonFinite, ShapeMismatch
@@ -27,6 +35,10 @@ if TYPE_CHECKING:
     import torch
 
 HIDDEN_BATCH = 4
+# A cache entry's files: only the state is linked into a stage's inputs.
+STATE_FILE = "reference.safetensors"
+EXPECTED_FILE = "expected.npz"
+SHAPES_FILE = "shapes.json"
 TIMEOUT_S = 120.0
 CHECK_LEVEL_KINDS = ("exception", "interface", "weights", "shape", "nan_output")
 
@@ -34,16 +46,8 @@ CHECK_LEVEL_KINDS = ("exception", "interface", "weights", "shape", "nan_output")
 def grade_architecture(ctx: PartContext) -> PartResult:
     result = PartResult()
     inputs_dir = ctx.work / f"{ctx.part.name}-reference"
-    inputs_dir.mkdir(parents=True)
     images = hidden_images(ctx)
-    references = {
-        c.name: build_reference(ctx, c, inputs_dir / f"{c.name}.safetensors")
-        for c in ctx.part.checks
-    }
-    expected = {name: reference_output(model, images) for name, model in references.items()}
-    shapes = {
-        name: [tuple(p.shape) for p in model.parameters()] for name, model in references.items()
-    }
+    expected, shapes = load_references(ctx, images, inputs_dir)
     public = run_stage(
         ctx.stage("public", inputs=inputs_dir),
         lambda s: [public_check(s, ctx, c) for c in ctx.part.checks],
@@ -81,6 +85,49 @@ def hidden_images(ctx: PartContext) -> np.ndarray:
         return load_npz(path)["images"][:HIDDEN_BATCH].astype(np.float32)
     rng = np.random.default_rng(ctx.bundle.data.seed)
     return rng.standard_normal((HIDDEN_BATCH, *ctx.part.input_shape)).astype(np.float32)
+
+
+def load_references(
+    ctx: PartContext, images: np.ndarray, inputs_dir: Path
+) -> tuple[dict[str, np.ndarray], dict[str, list[tuple[int, ...]]]]:
+    """Each check's expected outputs and parameter shapes, its state linked into
+    ``inputs_dir`` (the stage inputs). Each is built on the first grading that needs it."""
+    inputs_dir.mkdir(parents=True)
+    inputs = reference_cache.array_digest(images)
+    expected, shapes = {}, {}
+    for check in ctx.part.checks:
+        folder = reference_cache.cached(
+            ctx.bundle.slug,
+            check.name,
+            reference_cache.entry_key(cache_what(ctx, check, inputs)),
+            lambda out, check=check: build_entry(ctx, check, images, out),
+        )
+        reference_cache.link_file(folder / STATE_FILE, inputs_dir / f"{check.name}.safetensors")
+        with np.load(folder / EXPECTED_FILE, allow_pickle=False) as data:
+            expected[check.name] = data["expected"]
+        shapes[check.name] = [tuple(s) for s in json.loads((folder / SHAPES_FILE).read_text())]
+    return expected, shapes
+
+
+def cache_what(ctx: PartContext, check: Check, inputs: str) -> dict:
+    """Everything a check's reference entry is a function of (points are not)."""
+    return {
+        "kind": "architecture",
+        "reference": check.reference or check.function,
+        "kwargs": reference_kwargs(ctx, check),
+        "input_shape": list(ctx.part.input_shape),
+        "tolerances": [check.rtol, check.atol],
+        "seed": ctx.bundle.data.seed,
+        "inputs": inputs,
+    }
+
+
+def build_entry(ctx: PartContext, check: Check, images: np.ndarray, out: Path) -> None:
+    """A check's cache entry: the state the sandbox reads (with the traced graph and the
+    public probe) and, for this side only, the outputs on the hidden inputs and the shapes."""
+    model = build_reference(ctx, check, out / STATE_FILE)
+    np.savez(out / EXPECTED_FILE, expected=reference_output(model, images))
+    (out / SHAPES_FILE).write_text(json.dumps([list(p.shape) for p in model.parameters()]))
 
 
 def reference_kwargs(ctx: PartContext, check: Check) -> dict:

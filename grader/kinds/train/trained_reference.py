@@ -4,11 +4,13 @@ A train part that names a ``reference_models`` architecture (``reference = "vgg1
 checked like an architecture part, on the trained state: the state's shapes table (parsed
 here) must be the reference's, and the mentee's builder with the reference's seeded weights
 loaded must answer seeded inputs as the reference does. Its parameter and multiply-accumulate
-counts then come from the reference rebuilt here, never from the sandbox (threat 41).
+counts then come from the reference rebuilt here, never from the sandbox (threat 41). The
+reference is rebuilt once per bundle version, then read from ``grader.reference_cache``.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from grader import reference_cache
 from grader.stages.context import PartContext
 
 CHECK_BATCH = 4
+# A cache entry's files (grader.reference_cache): only the state is linked into a stage.
+STATE_FILE = "reference.safetensors"
+ARRAYS_FILE = "check.npz"
+META_FILE = "reference.json"
 RTOL, ATOL = 1e-3, 1e-4
 # Keys the reference takes from input_shape and num_classes, not from builder_kwargs.
 SHAPE_KEYS = ("num_classes", "in_channels", "input_size")
@@ -35,7 +42,45 @@ class TrainedReference:
 
 
 def build_trained_reference(ctx: PartContext, weights_path: Path) -> TrainedReference:
-    """Rebuild the part's reference with seeded weights, write them to ``weights_path``."""
+    """The part's reference with seeded weights, its state linked at ``weights_path``: built
+    once per bundle version and kept in ``grader.reference_cache`` (verified on every read)."""
+    part = ctx.part
+    what = {
+        "kind": "trained_reference",
+        "reference": part.reference,
+        "num_classes": part.num_classes,
+        "input_shape": list(part.input_shape),
+        "kwargs": reference_kwargs(ctx),
+        "seed": ctx.bundle.data.seed,
+        "check": [CHECK_BATCH, RTOL, ATOL],
+    }
+    folder = reference_cache.cached(
+        ctx.bundle.slug,
+        f"{part.name}-reference",
+        reference_cache.entry_key(what),
+        lambda out: write_trained_reference(ctx, out),
+    )
+    reference_cache.link_file(folder / STATE_FILE, weights_path)
+    meta = json.loads((folder / META_FILE).read_text())
+    with np.load(folder / ARRAYS_FILE, allow_pickle=False) as arrays:
+        images, expected = arrays["images"], arrays["expected"]
+    return TrainedReference(
+        name=meta["name"],
+        shapes=[tuple(shape) for shape in meta["shapes"]],
+        params=int(meta["params"]),
+        macs=int(meta["macs"]),
+        images=images,
+        expected=expected,
+    )
+
+
+def reference_kwargs(ctx: PartContext) -> dict[str, Any]:
+    return {k: v for k, v in ctx.part.builder_kwargs.items() if k not in SHAPE_KEYS}
+
+
+def write_trained_reference(ctx: PartContext, out: Path) -> None:
+    """Rebuild the part's reference with seeded weights: its state, the check's inputs and
+    outputs, its shapes and counts, into the cache entry ``out``."""
     import torch
 
     from reference_models import build
@@ -43,29 +88,28 @@ def build_trained_reference(ctx: PartContext, weights_path: Path) -> TrainedRefe
 
     part = ctx.part
     torch.manual_seed(ctx.bundle.data.seed)
-    kwargs = {k: v for k, v in part.builder_kwargs.items() if k not in SHAPE_KEYS}
     model = build(
         part.reference,
         num_classes=part.num_classes,
         in_channels=part.input_shape[0],
         input_size=part.input_shape[1],
-        **kwargs,
+        **reference_kwargs(ctx),
     )
     randomize_batchnorm_statistics(model)
     model.eval()
-    save_reference_state(model, weights_path)
+    save_reference_state(model, out / STATE_FILE)
     rng = np.random.default_rng(ctx.bundle.data.seed)
     images = rng.standard_normal((CHECK_BATCH, *part.input_shape)).astype(np.float32)
     with torch.no_grad():
         expected = model(torch.from_numpy(images)).numpy()
-    return TrainedReference(
-        name=part.reference,
-        shapes=[tuple(t.shape) for t in ordered_state(model).values()],
-        params=sum(p.numel() for p in model.parameters()),
-        macs=count_macs(model, (1, *part.input_shape)),
-        images=images,
-        expected=expected,
-    )
+    np.savez(out / ARRAYS_FILE, images=images, expected=expected)
+    meta = {
+        "name": part.reference,
+        "shapes": [list(t.shape) for t in ordered_state(model).values()],
+        "params": sum(p.numel() for p in model.parameters()),
+        "macs": count_macs(model, (1, *part.input_shape)),
+    }
+    (out / META_FILE).write_text(json.dumps(meta))
 
 
 def randomize_batchnorm_statistics(model: Any) -> None:
