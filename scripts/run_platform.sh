@@ -73,6 +73,9 @@ manage collectstatic --noinput -v 0
 manage seed_course
 if [ "${ARENA_DEMO:-0}" = 1 ]; then manage create_demo_users; fi
 manage build_hidden_data
+# Each bundle's reference solution, graded through the queue as its boards' baseline row (only
+# what changed since the last start is graded again; ARENA_BASELINES=0 skips it).
+if [ "${ARENA_BASELINES:-1}" = 1 ]; then manage grade_baselines; fi
 
 pids=()
 stop() {
