@@ -1,13 +1,15 @@
-"""Reads an assignment bundle's manifest (``assignment.toml``) into what the platform stores.
+"""Reads an assignment bundle into what the platform stores.
 
-Validation is the grader's (``grader.bundle``, a light module: no scoring, no torch).
+The grader loads and validates the bundle (``grader.bundle``: every mistake named by file and
+key) and says what to store of it (``grader.catalogue``: the normalised parts with every
+default filled in, the portal's words, the metric declarations): the platform reads no TOML
+and keeps no default of its own. Loading a bundle loads no grading code.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,13 +18,12 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 
 from grader.bundle import load_bundle
-from grader.errors import GraderError
+from grader.bundle_metrics import scored_names
+from grader.catalogue import metric_declarations, part_records
+from grader.manifest import BundleError
 
 MANIFEST = "assignment.toml"
-
-
-class BundleError(ValueError):
-    """A bundle's manifest is missing or malformed; the message names the file and the field."""
+__all__ = ["BundleError", "BundleManifest", "bundle_hash", "discover_bundles", "load_manifest"]
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,11 @@ class BundleManifest:
     opens_at: datetime | None = None
     deadline: datetime | None = None
     limits: dict[str, Any] = field(default_factory=dict)
-    parts: list[dict[str, Any]] = field(default_factory=list)
-    metrics: list[str] = field(default_factory=list)
+    parts: list[dict[str, Any]] = field(default_factory=list)  # grader.catalogue.part_record
+    metrics: list[str] = field(default_factory=list)  # the scored metric names
+    metric_info: dict[str, dict[str, object]] = field(default_factory=dict)
+    week_title: str = ""
+    comparison_chart: bool = False
 
 
 def discover_bundles(root: Path) -> list[Path]:
@@ -54,14 +58,10 @@ def discover_bundles(root: Path) -> list[Path]:
 
 
 def load_manifest(directory: Path) -> BundleManifest:
-    """The grader validates the bundle (every mistake named by file and key); the platform keeps
-    the catalogue fields and the parts as plain JSON for the portal."""
-    try:
-        bundle = load_bundle(directory)
-    except GraderError as exc:
-        raise BundleError(str(exc)) from exc
+    """The bundle as the grader validated and normalised it (a ``BundleError`` names the file
+    and the key of any mistake)."""
+    bundle = load_bundle(directory)
     path = directory / MANIFEST
-    parts = [dict(part) for part in tomllib.loads(path.read_text(encoding="utf-8"))["parts"]]
     return BundleManifest(
         directory=bundle.root,
         slug=bundle.slug,
@@ -78,8 +78,11 @@ def load_manifest(directory: Path) -> BundleManifest:
         opens_at=_datetime(bundle.opens_at, "opens_at", path),
         deadline=_datetime(bundle.deadline, "deadline", path),
         limits=dict(bundle.limits),
-        parts=parts,
-        metrics=_metric_names(parts),
+        parts=part_records(bundle),
+        metrics=scored_names(bundle),
+        metric_info=metric_declarations(bundle),
+        week_title=bundle.week_title,
+        comparison_chart=bundle.comparison_chart,
     )
 
 
@@ -107,14 +110,3 @@ def _datetime(value: object, key: str, path: Path) -> datetime | None:
 def _read_statement(directory: Path) -> str:
     readme = directory / "README.md"
     return readme.read_text(encoding="utf-8") if readme.is_file() else ""
-
-
-def _metric_names(parts: list[dict[str, Any]]) -> list[str]:
-    names: list[str] = []
-    for part in parts:
-        metric = part.get("scoring", {}).get("metric")
-        if metric and metric not in names:
-            names.append(metric)
-        if part.get("scoring", {}).get("speed_points") and "throughput_ips" not in names:
-            names.append("throughput_ips")
-    return names

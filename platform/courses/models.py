@@ -27,6 +27,9 @@ class Week(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="weeks")
     number = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=200)
+    # The week's page shows the reference architectures' comparison chart (a bundle of the week
+    # sets ``comparison_chart = true``).
+    comparison_chart = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["course", "number"]
@@ -90,10 +93,17 @@ class Assignment(models.Model):
     max_upload_mb = models.PositiveIntegerField(default=50)
     max_selected = models.PositiveSmallIntegerField(default=2)
     limits = models.JSONField(default=dict, blank=True)
-    scoring = models.JSONField(
-        default=list, blank=True, help_text="The bundle's parts: kind, checks, points, scoring."
+    parts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The grader's normalised parts (grader.bundle.Part): kind, checks, scoring.",
     )
     metrics = models.JSONField(default=list, blank=True, help_text="Metric names reported.")
+    metric_info = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The bundle's metric declarations: label, unit, visibility, scored.",
+    )
     public = models.BooleanField(default=True)
     private_revealed = models.BooleanField(default=False)
     gpu = models.BooleanField(default=False)

@@ -19,14 +19,6 @@ from grader.errors import GraderError
 
 COURSE_SLUG = "deep-dive-cnns"
 COURSE_TITLE = "A Deep Dive into CNNs"
-WEEK_TITLES = {
-    1: "Python, NumPy, PyTorch",
-    2: "Logistic regression, activations, gradient descent, neural networks",
-    3: "CNNs for image classification",
-    4: "AlexNet, VGG, ResNet, GoogLeNet compared",
-    5: "Transfer learning: classification and localization",
-    6: "Bonus: face or gesture recognition",
-}
 
 
 def default_course() -> Course:
@@ -42,15 +34,30 @@ def seed_course(root: Path | None = None) -> list[Assignment]:
     manifests = [load_manifest(directory) for directory in discover_bundles(root)]
     with transaction.atomic():
         course = default_course()
-        return [_upsert_assignment(course, manifest, root) for manifest in manifests]
+        weeks = _sync_weeks(course, manifests)
+        return [_upsert_assignment(weeks[m.week], m, root) for m in manifests]
 
 
-def _upsert_assignment(course: Course, manifest: BundleManifest, root: Path) -> Assignment:
-    week, _ = Week.objects.get_or_create(
-        course=course,
-        number=manifest.week,
-        defaults={"title": WEEK_TITLES.get(manifest.week, f"Week {manifest.week}")},
-    )
+def _sync_weeks(course: Course, manifests: list[BundleManifest]) -> dict[int, Week]:
+    """The weeks the bundles name, with the words their bundles give (``week_title``; the
+    first bundle of a week that sets one) and the comparison chart if any bundle asks."""
+    weeks: dict[int, Week] = {}
+    for number in sorted({m.week for m in manifests}):
+        of_week = [m for m in manifests if m.week == number]
+        title = next((m.week_title for m in of_week if m.week_title), "")
+        week, _ = Week.objects.get_or_create(
+            course=course, number=number, defaults={"title": title or f"Week {number}"}
+        )
+        chart = any(m.comparison_chart for m in of_week)
+        if (title and week.title != title) or week.comparison_chart != chart:
+            week.title = title or week.title
+            week.comparison_chart = chart
+            week.save(update_fields=["title", "comparison_chart"])
+        weeks[number] = week
+    return weeks
+
+
+def _upsert_assignment(week: Week, manifest: BundleManifest, root: Path) -> Assignment:
     catalogue = _catalogue_fields(manifest, root) | {"week": week}
     assignment = Assignment.objects.select_for_update().filter(slug=manifest.slug).first()
     if assignment is None:
@@ -77,8 +84,9 @@ def _catalogue_fields(manifest: BundleManifest, root: Path) -> dict[str, Any]:
         "bundle_hash": manifest.content_hash,
         "max_upload_mb": manifest.max_upload_mb,
         "limits": manifest.limits,
-        "scoring": manifest.parts,
+        "parts": manifest.parts,
         "metrics": manifest.metrics,
+        "metric_info": manifest.metric_info,
         "gpu": manifest.gpu,
     }
 

@@ -35,11 +35,9 @@ class Column:
 
 
 def assignment_parts(assignment: Assignment) -> list[dict[str, Any]]:
-    """The bundle's parts as the course stored them (``Assignment.parts``; ``scoring`` in
-    databases from before the kinds layout)."""
-    parts = getattr(assignment, "parts", None)
-    if not isinstance(parts, list):
-        parts = getattr(assignment, "scoring", None)
+    """The bundle's parts as the course stored them (``Assignment.parts``, the grader's
+    normalised parts: ``grader.catalogue.part_record``)."""
+    parts = assignment.parts
     return [p for p in parts if isinstance(p, dict)] if isinstance(parts, list) else []
 
 

@@ -21,7 +21,6 @@ from courses.roles import AnyUser
 from django.conf import settings
 from leaderboards.services import leaderboard
 
-COMPARISON_WEEK = 4
 _POINT_KEYS = ("accuracy", "macs", "params")
 # The reference chart's families (``reference_models.registry.family_of``), matched by the
 # start of a part's model name: "train_resnet18" -> "resnet", "train_vgg16" -> "vgg".
@@ -49,7 +48,8 @@ def reference_results() -> Path:
 
 
 def chart_available(week: Week) -> bool:
-    return week.number == COMPARISON_WEEK and reference_results().is_file()
+    """The week's bundle asks for the chart (``comparison_chart``) and the comparison ran."""
+    return week.comparison_chart and reference_results().is_file()
 
 
 def mentee_points(week: Week, viewer: AnyUser) -> list[MenteePoint]:

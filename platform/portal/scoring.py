@@ -1,4 +1,5 @@
-"""'How it is scored' and 'limits', in words, from the bundle's parts as the course stored them."""
+"""'How it is scored' and 'limits', in words, from the bundle's parts as the course stored them
+(the words are the part kinds', ``grader/kinds/<kind>/manifest.py`` ``rules``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from courses.models import Assignment
+from leaderboards.columns import assignment_parts
 
 
 @dataclass(frozen=True)
@@ -52,48 +54,14 @@ def _number(value: object) -> str:
 
 
 def scored_parts(assignment: Assignment) -> list[ScoredPart]:
-    parts = assignment.scoring if isinstance(assignment.scoring, list) else []
-    return [_part(part) for part in parts if isinstance(part, dict)]
+    return [_part(part) for part in assignment_parts(assignment)]
 
 
 def _part(part: dict[str, Any]) -> ScoredPart:
-    rules = [_check_rule(check, part.get("kind", "")) for check in part.get("checks", [])]
-    scoring = part.get("scoring")
-    if isinstance(scoring, dict):
-        rules.extend(_metric_rules(scoring))
+    """The part's rules in the words its kind gave at seed time (``grader.catalogue``)."""
+    rules = [
+        ScoreRule(str(rule.get("what", "")), float(rule.get("points", 0)))
+        for rule in part.get("rules", [])
+        if isinstance(rule, dict)
+    ]
     return ScoredPart(name=str(part.get("name", "")), kind=str(part.get("kind", "")), rules=rules)
-
-
-def _check_rule(check: dict[str, Any], kind: str) -> ScoreRule:
-    name = check.get("name", "?")
-    if kind == "functions":
-        tolerance = f"rtol {check.get('rtol', 0)}, atol {check.get('atol', 0)}"
-        what = f"{name}: every hidden case matches the reference ({tolerance})"
-    elif kind == "architecture":
-        what = f"{name}: reference weights give the reference outputs; parameter shapes match"
-    else:
-        what = f"{name}"
-    return ScoreRule(what, float(check.get("points", 0)))
-
-
-def _metric_rules(scoring: dict[str, Any]) -> list[ScoreRule]:
-    metric = scoring.get("metric", "accuracy")
-    rules = []
-    if scoring.get("accuracy_points"):
-        rules.append(
-            ScoreRule(
-                f"{metric} on the hidden test set: no points at {scoring.get('metric_zero')} or "
-                f"below, all points at {scoring.get('metric_full')} or above, linear in between",
-                float(scoring["accuracy_points"]),
-            )
-        )
-    if scoring.get("speed_points"):
-        rules.append(
-            ScoreRule(
-                f"throughput measured by the platform: no points at {scoring.get('ips_zero')} "
-                f"images/s, all points at {scoring.get('ips_full')} images/s (log scale), only "
-                f"when {metric} is at least {scoring.get('accuracy_floor', 0)}",
-                float(scoring["speed_points"]),
-            )
-        )
-    return rules

@@ -26,7 +26,7 @@ def test_seeding_twice_keeps_one_assignment_and_the_mentors_choices(db):  # type
         1,
     )
     assert assignment.statement.startswith("# Platform smoke test")
-    assert assignment.scoring[0]["checks"][0]["name"] == "add"
+    assert assignment.parts[0]["checks"][0]["name"] == "add"
     assert Week.objects.get().number == 1
 
 
@@ -77,3 +77,53 @@ def test_hidden_data_is_built_once_and_recorded(assignment, monkeypatch, tmp_pat
     assert dataset.content_hash in dataset.path
     with pytest.raises(CommandError, match="Unknown assignments: nope"):
         call_command("build_hidden_data", "nope", stdout=io.StringIO())
+
+
+def test_the_course_stores_the_graders_normalised_parts_not_its_own_defaults(db, tmp_path):  # type: ignore[no-untyped-def]
+    # The smoke bundle without a tolerance: the grader's default (rtol 1e-5) is what the page
+    # and the stored parts say, not a platform default of 0.
+    import shutil
+
+    from courses.services import seed_course
+
+    bundle = tmp_path / "platform-smoke"
+    shutil.copytree(BUNDLES / "platform-smoke", bundle)
+    manifest = bundle / "assignment.toml"
+    manifest.write_text(manifest.read_text().replace("  rtol = 1e-6\n", "", 1))
+    (assignment,) = seed_course(tmp_path)
+    add = assignment.parts[0]["checks"][0]
+    assert (add["name"], add["rtol"], add["atol"]) == ("add", 1e-5, 1e-6)
+    assert assignment.parts[0]["rules"][0] == {
+        "what": "add: every hidden case matches the reference (rtol 1e-05, atol 1e-06)",
+        "points": 50.0,
+    }
+
+
+def test_week_titles_and_the_comparison_chart_come_from_the_bundles(db, tmp_path):  # type: ignore[no-untyped-def]
+    import shutil
+
+    from courses.services import seed_course
+
+    bundle = tmp_path / "platform-smoke"
+    shutil.copytree(BUNDLES / "platform-smoke", bundle)
+    manifest = bundle / "assignment.toml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace("week = 1\n", 'week = 1\nweek_title = "Tensors"\n', 1))
+    seed_course(tmp_path)
+    assert (Week.objects.get().title, Week.objects.get().comparison_chart) == ("Tensors", False)
+    manifest.write_text(
+        text.replace("week = 1\n", 'week = 1\nweek_title = "Compared"\ncomparison_chart = true\n')
+    )
+    seed_course(tmp_path)
+    assert (Week.objects.get().title, Week.objects.get().comparison_chart) == ("Compared", True)
+
+
+def test_a_misspelt_bundle_key_is_named_instead_of_silently_defaulted(db, tmp_path):  # type: ignore[no-untyped-def]
+    import shutil
+
+    bundle = tmp_path / "platform-smoke"
+    shutil.copytree(BUNDLES / "platform-smoke", bundle)
+    manifest = bundle / "assignment.toml"
+    manifest.write_text(manifest.read_text().replace("  rtol = 1e-6\n", "  rtoll = 1e-6\n", 1))
+    with pytest.raises(CommandError, match=r"check #1: unknown keys \['rtoll'\]"):
+        call_command("seed_course", assignments=tmp_path, stdout=io.StringIO())

@@ -34,7 +34,7 @@ def week_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "course": week.course,
         "week": week,
         "items": rows[0].items if rows else [],
-        "comparison_week": week.number == comparison.COMPARISON_WEEK,
+        "comparison_week": week.comparison_chart,
         "chart_available": comparison.chart_available(week),
     }
     return render(request, "portal/week.html", context)

@@ -33,7 +33,9 @@ REFERENCE_POINTS = [
 
 @pytest.fixture
 def week4(assignment):  # type: ignore[no-untyped-def]
-    week = Week.objects.create(course=assignment.week.course, number=4, title="Compared")
+    week = Week.objects.create(
+        course=assignment.week.course, number=4, title="Compared", comparison_chart=True
+    )
     return Assignment.objects.create(
         week=week,
         slug="week4-compare",
