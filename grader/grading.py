@@ -21,6 +21,7 @@ from pathlib import Path
 
 from arena_datasets.hidden import ensure_hidden
 from grader.bundle import Bundle, load_bundle
+from grader.bundle_metrics import scored_keys
 from grader.errors import GraderError, IntakeRejected
 from grader.intake import unpack_submission
 from grader.kinds import KINDS
@@ -160,7 +161,7 @@ def _run_parts(
         # Leaderboards: the score is the public split's; the private board ranks by this.
         report.metrics["public_score"] = report.score
         report.metrics["private_score"] = min(100.0, max(0.0, report.score + sum(private_deltas)))
-    report.metric_info = describe(report.metrics, _scored_keys(bundle))
+    report.metric_info = describe(report.metrics, scored_keys(bundle))
     return report
 
 
@@ -194,19 +195,6 @@ def _withhold_hidden_results(report: Report) -> None:
     report.checks = [not_graded(check) for check in report.checks]
     report.metrics = {}
     report.score = 0.0 if report.status == "failed" else None
-
-
-def _scored_keys(bundle: Bundle) -> set[str]:
-    """The metric keys that earn points: each part's scoring metric (and throughput when
-    speed earns points), under the part's prefix and as the top-level copy."""
-    keys: set[str] = set()
-    for part in bundle.parts:
-        if part.scoring is None:
-            continue
-        names = [part.scoring.metric] + (["throughput_ips"] if part.scoring.speed_points else [])
-        keys.update(names)
-        keys.update(f"{part.name}/{name}" for name in names)
-    return keys
 
 
 def _run_part(ctx: PartContext) -> PartResult:
