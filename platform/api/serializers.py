@@ -64,6 +64,7 @@ def submission_detail(submission: Submission, viewer: AnyUser) -> dict[str, Any]
         "checks": shown["checks"],
         "error": shown["error"],
         "logs": shown["logs"],
+        "public_cases": shown["public_cases"],
         "review": _review(submission),
         "original_filename": submission.original_filename,
         "sha256": submission.sha256,

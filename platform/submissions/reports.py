@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.report import ReportFormatError, parse_report_json
+from submissions.public_cases import clean_public_cases
 
 MAX_LOG_CHARS = 64_000
 MAX_MESSAGE_CHARS = 2_000
@@ -54,6 +55,8 @@ def parse_report(stdout: str) -> ParsedReport:
         "timings": _metrics(raw.get("timings")),
         "flags": _flags(raw.get("flags")),
         "metric_info": _metric_info(raw.get("metric_info")),
+        # Functions parts: each public case's detail (submissions.public_cases).
+        "public_cases": clean_public_cases(raw.get("public_cases")),
     }
     if raw.get("hidden_logs"):
         # Mentors only: ``visibility.visible_report`` never hands this key to anyone.

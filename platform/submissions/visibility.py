@@ -219,6 +219,7 @@ def visible_report(
     checks = report.get("checks")
     logs = report.get("logs")
     declared = report.get("metric_info")
+    public_cases = report.get("public_cases")
     return {
         "metrics": visible_metrics(
             metrics if isinstance(metrics, Mapping) else {},
@@ -228,6 +229,9 @@ def visible_report(
         "checks": visible_checks(checks if isinstance(checks, list) else [], status, allowed),
         "logs": visible_logs(logs if isinstance(logs, str) else "", status, allowed.mentor),
         "error": visible_error(error, status, allowed.mentor),
+        # Public cases are not secret (their inputs ship with the statement's tests' kind of
+        # data): every viewer of the submission reads their detail; no hidden case is there.
+        "public_cases": public_cases if isinstance(public_cases, list) else [],
     }
 
 
