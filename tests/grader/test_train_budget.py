@@ -225,3 +225,146 @@ def test_a_train_hook_with_the_old_signature_is_an_interface_failure() -> None:
     with pytest.raises(HarnessFailure, match=r"train\(\) must take \(model, batches, budget\)"):
         training._check_signature(old_style)
     training._check_signature(lambda model, batches, budget: None)
+
+
+# -- the budget is work: the same score on a loaded worker, time only a safety net ----------
+
+
+def spinning_hogs(count: int) -> list:
+    """``count`` processes that each spin a CPU core until killed (a loaded worker)."""
+    import subprocess
+    import sys
+
+    return [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_a_train_part_scores_the_same_on_a_loaded_worker(grade_bwrap) -> None:
+    """fx-train (3 epochs of 1,024 images, a tiny model) graded on this worker as it is, then
+    beside CPU hogs that spin on every core three times over: the training takes several times
+    longer, gets every batch of the budget all the same, and the model, its accuracy and the
+    score are the same. (Under the old wall-clock ceiling of 10 s the loaded run was cut.)"""
+    import os
+
+    quiet = grade_bwrap("fx-train", BUNDLES / "fx-train" / "solution")
+    hogs = spinning_hogs(3 * (os.cpu_count() or 2))
+    try:
+        loaded = grade_bwrap("fx-train", BUNDLES / "fx-train" / "solution")
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    for report in (quiet, loaded):
+        assert report.status == "scored", report.to_dict()
+        assert report.metrics["train_images"] == 3072, report.logs
+        assert "returned before the budget" not in report.logs
+    assert loaded.score == quiet.score
+    assert loaded.metrics["accuracy"] == quiet.metrics["accuracy"]
+
+
+def fx_train_copy(tmp_path: Path, seconds: float | None = None, wall: int | None = None) -> Path:
+    target = tmp_path / "fx-train"
+    shutil.copytree(BUNDLES / "fx-train", target)
+    path = target / "assignment.toml"
+    text = path.read_text()
+    if seconds is not None:
+        text = text.replace("  seconds = 10\n", f"  seconds = {seconds}\n", 1)
+    if wall is not None:
+        text = text.replace("wall_seconds = 60\n", f"wall_seconds = {wall}\n", 1)
+    path.write_text(text)
+    return target
+
+
+def grade_source(bundle: Path, source: str, tmp_path: Path, arena_home: Path, monkeypatch):
+    from grader.grading import GradeOptions, grade
+
+    monkeypatch.setenv("ARENA_HOME", str(arena_home))
+    folder = tmp_path / "upload"
+    folder.mkdir()
+    (folder / "submission.py").write_text(source)
+    return grade(bundle, folder, GradeOptions(sandbox="bwrap"))
+
+
+SPINNING_TRAIN = '''
+import time
+import torch
+from torch import nn
+
+
+def build_model(num_classes, in_channels):
+    return nn.Sequential(nn.Flatten(), nn.Linear(in_channels * 64, num_classes))
+
+
+def train(model, batches, budget):
+    optimizer = torch.optim.SGD(model.parameters(), lr=budget["lr"])
+    for images, labels in batches:
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(images), labels).backward()
+        optimizer.step()
+    started = time.process_time()
+    while time.process_time() - started < 3 * budget["seconds"]:
+        pass  # burns CPU time far past the safety net
+'''
+
+SLEEPING_TRAIN = SPINNING_TRAIN.replace(
+    '''    started = time.process_time()
+    while time.process_time() - started < 3 * budget["seconds"]:
+        pass  # burns CPU time far past the safety net''',
+    "    time.sleep(3600)  # no CPU time at all: only the wall clock can stop it",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_a_train_past_its_cpu_safety_net_fails_as_a_timeout_not_a_lower_score(
+    bwrap_sandbox, arena_home, tmp_path, monkeypatch
+) -> None:
+    bundle = fx_train_copy(tmp_path, seconds=0.5, wall=600)  # CPU is the net here
+    report = grade_source(bundle, SPINNING_TRAIN, tmp_path, arena_home, monkeypatch)
+    assert (report.status, report.error.kind, report.score) == ("failed", "timeout", 0.0)
+    assert "safety net of 0.5 s of CPU time" in report.error.message, report.error.message
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_a_train_that_never_returns_meets_the_wall_clock_net(
+    bwrap_sandbox, arena_home, tmp_path, monkeypatch
+) -> None:
+    """It sleeps (no CPU time): the stage's wall clock ends it, and the part says which net."""
+    bundle = fx_train_copy(tmp_path, wall=45)
+    report = grade_source(bundle, SLEEPING_TRAIN, tmp_path, arena_home, monkeypatch)
+    assert (report.status, report.error.kind, report.score) == ("failed", "timeout", 0.0)
+    message = report.error.message
+    assert "training hit its safety net of 45 s of wall-clock time" in message, message
+    assert "the part is not scored" in message
+
+
+def test_the_cpu_net_is_named_from_the_sandboxs_own_record(fx_train: Path, tmp_path) -> None:
+    """The trusted side's verdict when the cgroup stopped the stage on CPU time (the harness's
+    own check never got to answer): which net, its size and the budget's work."""
+    from grader.sandbox import Limits, RunResult
+    from grader.stages.failures import StageFailure
+    from grader.stages.session import StageOutcome
+
+    bundle = load_bundle(fx_train)
+    ctx = PartContext(
+        bundle=bundle, part=bundle.parts[0], submission=tmp_path, hidden=tmp_path,
+        sandbox=None, limits=Limits(wall_seconds=60), work=tmp_path,  # type: ignore[arg-type]
+    )
+    record = RunResult(
+        exit_code=-9, stdout=b"", stderr=b"", duration_s=70.0, timed_out=False,
+        oom_killed=False, output_truncated=False, cpu_limited=True, start_s=0.1,
+    )
+    crashed = StageFailure("failed", "crash", "train stage: the process ended unexpectedly.")
+    outcome = StageOutcome(None, crashed, "", 0.1, 70.0, record)
+    verdict = train_part.safety_net_failure(ctx, outcome)
+    assert verdict is not None and (verdict.status, verdict.kind) == ("failed", "timeout")
+    assert "safety net of 10 s of CPU time" in verdict.message
+    assert "3 epoch(s) in batches of 64" in verdict.message
+    assert train_part.train_limits(ctx).cpu_seconds == 10 + train_part.STAGE_CPU_MARGIN_S
+    # A stage that ended for another reason keeps its own verdict.
+    record.cpu_limited = False
+    assert train_part.safety_net_failure(ctx, outcome) is None

@@ -2,16 +2,22 @@
 
 The training split stays on this side. ``batch_plan`` draws the order from the budget's seed
 (the orders the sandbox's default loop used to draw, so a model trains exactly as before) and
-``feed_batches`` sends each batch only when the harness asks for the next one, stopping after
-the budget's images or where the next step would end past the ``seconds`` ceiling. What the
-submission trained on is what this module counted, not a number the sandbox reports.
+``feed_batches`` sends each batch only when the harness asks for the next one, all of the
+budget's images and no more. What the submission trained on is what this module counted, not
+a number the sandbox reports.
+
+The budget is work, never time: the feed never stops early because a worker is slow (that
+made a loaded worker's model less trained than a quiet one's, and its score lower). Time is
+only a safety net, enforced around the stage: the train stage's CPU time (``[parts.budget]
+seconds``, all processes and threads, counted by the sandbox's cgroup) and the stage's wall
+clock; a run that hits either ends the part as a ``timeout``, never as a lower score.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,17 +25,6 @@ import numpy as np
 from grader.harness.arena_harness import wire
 from grader.protocol import ProtocolViolation, Reply
 from grader.stages.session import Session
-
-# The feed stops where the next step would end past this share of the ceiling: what is left
-# is for handing the trained state back.
-DEADLINE_FRACTION = 0.95
-# A step is expected to take this much longer than the slowest of the recent ones: a loaded
-# worker's steps vary (another process wakes up, the allocator grows).
-STEP_MARGIN = 1.5
-RECENT_STEPS = 5
-# Past this share of the ceiling the train request fails as a timeout (a train() that overran).
-OVERRUN_FRACTION = 1.05
-STATE_SECONDS = 30.0  # for copying the trained state back
 
 
 @dataclass
@@ -40,8 +35,6 @@ class FeedRun:
     images: int = 0
     planned_images: int = 0
     seconds: float = 0.0
-    stopped_by_ceiling: bool = False
-    recent: list[float] = field(default_factory=list)
 
     def describe(self, split: int) -> str:
         epochs = self.images / split if split else 0.0
@@ -49,11 +42,8 @@ class FeedRun:
             f"[train] {self.batches} batches, {self.images} images ({epochs:.2f} epochs) "
             f"handed out in {self.seconds:.1f} s"
         )
-        if self.stopped_by_ceiling:
-            line += (
-                f"; the time ceiling stopped it before the budget's {self.planned_images} images "
-                "(a slow worker: the model is less trained than on others)"
-            )
+        if self.images < self.planned_images:
+            line += f"; train() returned before the budget's {self.planned_images} images"
         return line
 
 
@@ -88,28 +78,22 @@ def feed_batches(
     first: Reply,
     split: tuple[np.ndarray, np.ndarray],
     plan: list[np.ndarray],
-    budget: dict[str, Any],
     started: float,
+    timeout: float,
 ) -> tuple[Reply, FeedRun]:
     """Answer the harness's requests for the batches of ``plan`` (``batch_plan``, drawn before
-    the clock started) until it or the ceiling ends.
+    the clock started) until it or the plan ends.
 
     ``first`` is the reply to the train request. Returns the reply that carries the trained
     state (to "end", or earlier where the submission's train() returned without asking for
-    every batch) and what was handed out.
+    every batch) and what was handed out. ``timeout`` bounds each request (the stage's wall
+    clock bounds them all): a step may be slow on a loaded worker, never cut short.
     """
     images, labels = split
-    seconds = float(budget["seconds"])
-    deadline = started + seconds * DEADLINE_FRACTION
-    overrun = started + seconds * OVERRUN_FRACTION
-    run = FeedRun(planned_images=planned_images(budget, len(labels)))
+    run = FeedRun(planned_images=planned_images_of(plan))
     reply = first
     for index in plan:
         if not wants_batch(reply):
-            break
-        now = time.monotonic()
-        if now + STEP_MARGIN * max(run.recent, default=0.0) > deadline:
-            run.stopped_by_ceiling = True
             break
         batch = np.ascontiguousarray(images[index], dtype=np.float32)
         payload = {
@@ -117,17 +101,19 @@ def feed_batches(
             "images": session.put(batch),
             "labels": session.put(labels[index].astype(np.int64), wire.align(batch.nbytes)),
         }
-        reply = session.request(payload, what="training", timeout=max(overrun - now, 1.0))
-        run.recent = (run.recent + [time.monotonic() - now])[-RECENT_STEPS:]
+        reply = session.request(payload, what="training", timeout=timeout)
         run.batches += 1
         run.images += len(index)
     run.seconds = time.monotonic() - started
     if wants_batch(reply):
-        left = max(overrun - time.monotonic(), 1.0) + STATE_SECONDS
-        reply = session.request({"op": "end"}, what="training", timeout=left)
+        reply = session.request({"op": "end"}, what="training", timeout=timeout)
     if wants_batch(reply):
         raise ProtocolViolation("the harness asked for a batch after the last one")
     return reply, run
+
+
+def planned_images_of(plan: list[np.ndarray]) -> int:
+    return sum(len(index) for index in plan)
 
 
 def wants_batch(reply: Reply) -> bool:

@@ -31,13 +31,18 @@ from grader.kinds.train.trained_reference import (
 )
 from grader.protocol import ProtocolViolation
 from grader.report import CheckResult
+from grader.sandbox import Limits
 from grader.scoring import metric_checks
 from grader.stages.context import PartContext, PartResult, load_npz
-from grader.stages.session import Session, run_stage
+from grader.stages.failures import StageFailure
+from grader.stages.session import Session, StageOutcome, run_stage
 
 MAX_STATE_VALUES = 200_000_000 // 4  # 200 MB of float32
 MAX_STATE_TENSORS = 4096
 IMPORT_MARGIN_S = 10.0  # past the harness's own import_seconds check: the trusted deadline
+# CPU seconds the train stage gets besides the budget's safety net: starting Python and torch,
+# importing the submission, the architecture check and copying the state back.
+STAGE_CPU_MARGIN_S = 60
 
 
 def grade_train(ctx: PartContext) -> PartResult:
@@ -103,7 +108,45 @@ def describe_budget(ctx: PartContext) -> str:
     return (
         f"[train] budget on this {'GPU' if ctx.device == 'cuda' else 'CPU'} worker: {work} of "
         f"the training split, batch {budget.batch_size}, {budget.optimizer} at lr {budget.lr:g}, "
-        f"seed {budget.seed}; at most {budget.seconds:g} s"
+        f"seed {budget.seed}; safety net {budget.seconds:g} s of CPU time (the work, not the "
+        "clock, sets how far the model trains)"
+    )
+
+
+def train_limits(ctx: PartContext) -> Limits:
+    """The train stage's sandbox limits: CPU time is the safety net that matters (it does not
+    grow when other processes share the worker), the bundle's wall clock stays the last one."""
+    cpu = math.ceil(ctx.part.budget.seconds) + STAGE_CPU_MARGIN_S
+    return replace(ctx.limits, cpu_seconds=cpu)
+
+
+def safety_net_failure(ctx: PartContext, outcome: StageOutcome) -> StageFailure | None:
+    """A train stage stopped by its CPU-time or wall-clock net, said as such: the part earns
+    nothing, and the mentee reads which net and that the budget's work is what counts."""
+    run, failure = outcome.result, outcome.failure
+    if failure is None or run is None:
+        return None
+    # The wall net: the sandbox's watchdog fired, or the stage's deadline passed while a
+    # request was pending (the trusted side then kills the tree itself).
+    out_of_wall = run.timed_out or (
+        failure.kind == "timeout" and outcome.duration_s >= ctx.limits.wall_seconds
+    )
+    if not (run.cpu_limited or out_of_wall):
+        return None
+    budget = ctx.part.budget
+    work = f"{budget.images} images" if budget.images else f"{budget.epochs} epoch(s)"
+    net = (
+        f"{budget.seconds:g} s of CPU time (all its processes and threads together)"
+        if run.cpu_limited
+        else f"{ctx.limits.wall_seconds:g} s of wall-clock time"
+    )
+    return StageFailure(
+        "failed",
+        "timeout",
+        f"train stage: training hit its safety net of {net} before it finished; the part is "
+        f"not scored. The budget is an amount of work ({work} in batches of "
+        f"{budget.batch_size}), the same on every worker, and the net is far above what the "
+        "reference needs for it: make train() do less work per batch.",
     )
 
 
@@ -140,6 +183,9 @@ def train_stage(
             timeout=ctx.bundle.import_seconds + IMPORT_MARGIN_S,
         )
         started = time.monotonic()
+        # Each request may take as long as the stage's wall clock allows: a loaded worker's
+        # steps are slow, and the CPU-time net (train_limits) stops a run that works too much.
+        wall = float(ctx.limits.wall_seconds)
         first = session.request(
             {
                 "op": "train",
@@ -148,10 +194,10 @@ def train_stage(
                 "budget": budget,
             },
             what="training",
-            timeout=budget["seconds"] * 1.05 + 30.0,
+            timeout=wall,
         )
         data = (split["images"], split["labels"])
-        reply, run = feed_batches(session, first, data, plan, budget, started)
+        reply, run = feed_batches(session, first, data, plan, started, wall)
         trained_s[0] = time.monotonic() - started
         fed.append(run)
         if len(reply.tensors) != 2 or len(reply.tensors[0].shape) != 1:
@@ -165,13 +211,14 @@ def train_stage(
     in_bytes = batch_bytes(budget, ctx.part.input_shape)
     if reference is not None:
         in_bytes = max(in_bytes, reference.images.nbytes + 4096)
-    stage = ctx.stage(
+    stage = replace(ctx, limits=train_limits(ctx)).stage(
         "train",
         inputs=inputs,
         in_bytes=in_bytes,
         out_bytes=MAX_STATE_VALUES * 4 + MAX_STATE_TENSORS * 72 + 4096,
     )
     outcome = run_stage(stage, body)
+    outcome.failure = safety_net_failure(ctx, outcome) or outcome.failure
     ok = result.absorb(outcome, "train")
     if fed:
         result.logs.append(fed[0].describe(len(split["labels"])))
