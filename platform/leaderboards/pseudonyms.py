@@ -35,9 +35,31 @@ def pseudonyms_on(course: Course) -> bool:
     return BoardSettings.objects.filter(course=course, pseudonyms=True).exists()
 
 
-def set_pseudonyms(course: Course, on: bool) -> BoardSettings:
-    board, _ = BoardSettings.objects.update_or_create(course=course, defaults={"pseudonyms": on})
+def set_pseudonyms(course: Course, on: bool, actor: AnyUser | None = None) -> BoardSettings:
+    """Turns pseudonyms on or off for the course's boards; a mentor's change is audited with
+    the course settings (``courses.models.AuditEvent``)."""
+    with transaction.atomic():
+        board, _ = BoardSettings.objects.select_for_update().get_or_create(course=course)
+        old = board.pseudonyms
+        board.pseudonyms = on
+        board.save(update_fields=["pseudonyms"])
+        if actor is not None and old != on:
+            _audit(actor, course, old, on)
     return board
+
+
+def _audit(actor: AnyUser, course: Course, old: bool, new: bool) -> None:
+    from courses.models import AuditEvent
+
+    AuditEvent.objects.create(
+        actor=actor,
+        actor_name=actor.get_username(),
+        assignment=None,
+        subject=f"course {course.slug}",
+        field="board pseudonyms",
+        old_value="on" if old else "off",
+        new_value="on" if new else "off",
+    )
 
 
 def _draw(course: Course, user_id: int) -> str:

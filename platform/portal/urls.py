@@ -21,6 +21,11 @@ urlpatterns = [
     path("assignments/<slug:slug>/starter.zip", assignments.starter_download, name="starter"),
     path("assignments/<slug:slug>/assets/<path:path>", assignments.asset, name="asset"),
     path("assignments/<slug:slug>/leaderboard/", assignments.leaderboard_page, name="leaderboard"),
+    path(
+        "assignments/<slug:slug>/leaderboard/pseudonyms/",
+        assignments.board_pseudonyms,
+        name="board-pseudonyms",
+    ),
     path("submissions/", submissions.my_submissions_page, name="my-submissions"),
     path("submissions/rows/", submissions.my_submissions_rows, name="my-submission-rows"),
     path("submissions/<int:submission_id>/", submissions.result_page, name="result"),

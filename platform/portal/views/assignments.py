@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from leaderboards.board import board
-from leaderboards.pseudonyms import pseudonyms_on
+from leaderboards.pseudonyms import pseudonyms_on, set_pseudonyms
 from submissions.services import SubmissionRefused, create_submission, quota_left
 
 from portal import scoring
@@ -99,9 +99,24 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
         "columns": shown.columns,
         "public_rows": shown.public_rows,
         "private_rows": shown.private_rows,
-        "pseudonyms": pseudonyms_on(assignment.week.course) and not is_mentor(request.user),
+        "pseudonyms": pseudonyms_on(assignment.week.course),
+        "mentor": is_mentor(request.user),
     }
     return render(request, "portal/leaderboard.html", context)
+
+
+@login_required
+@require_POST
+def board_pseudonyms(request: HttpRequest, slug: str) -> HttpResponse:
+    """A mentor turns pseudonyms on the course's public boards on or off (audited)."""
+    assignment = assignment_or_404(request, slug)
+    if not is_mentor(request.user):
+        return HttpResponse("Only mentors change how boards name mentees.", status=403)
+    on = request.POST.get("pseudonyms") == "1"
+    set_pseudonyms(assignment.week.course, on, actor=get_user(request))
+    state = "pseudonyms" if on else "usernames"
+    messages.success(request, f"The course's public boards now show {state}.")
+    return redirect("portal:leaderboard", slug=assignment.slug)
 
 
 @login_required

@@ -135,3 +135,22 @@ def test_a_course_with_pseudonyms_shows_no_username_but_to_mentors(  # type: ign
     assert "you" in rows_of(logged_in(mentee_b).get(BOARD).content.decode())[1]
     mentor_rows = rows_of(logged_in(mentor).get(BOARD).content.decode())
     assert mentor_rows[0].startswith("1 alice") and mentor_rows[1].startswith("2 bob")
+
+
+def test_a_mentor_turns_pseudonyms_on_from_the_board_and_it_is_audited(  # type: ignore[no-untyped-def]
+    mentee_a, mentor, assignment
+):
+    from courses.models import AuditEvent
+    from leaderboards.pseudonyms import pseudonyms_on
+
+    url = BOARD + "pseudonyms/"
+    assert logged_in(mentee_a).post(url, {"pseudonyms": "1"}).status_code == 403
+    assert not pseudonyms_on(assignment.week.course)
+    client = logged_in(mentor)
+    assert "Show pseudonyms to mentees" in client.get(BOARD).content.decode()
+    response = client.post(url, {"pseudonyms": "1"})
+    assert response.status_code == 302 and pseudonyms_on(assignment.week.course)
+    page = client.get(response["Location"]).content.decode()
+    assert "now show pseudonyms" in page and "Show usernames to mentees" in page
+    event = AuditEvent.objects.get(field="board pseudonyms")
+    assert (event.actor_name, event.old_value, event.new_value) == ("mira", "off", "on")
