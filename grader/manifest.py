@@ -39,6 +39,9 @@ class Check:
     forbidden_ops: tuple[str, ...] = ()
     # functions kind: how a result's dtype must match the expected one (class | exact | numeric).
     dtype: str = "class"
+    # functions kind: hints shown under a failed public case when their detector fires
+    # (grader.kinds.functions.hints.Hint; typed loosely here: the records import no kind).
+    hints: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def evaluate(expression: str, n: float) -> float:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError:
         raise ValueError("not an arithmetic expression") from None
-    return float(_evaluate(tree.body, n))
+    return float(_evaluate(tree.body, float(n)))
 
 
 def _evaluate(node: ast.AST, n: float) -> float:
@@ -236,16 +236,24 @@ def _transposed(g: np.ndarray, w: np.ndarray, tolerance: float) -> bool:
 
 
 def hints_for(
-    hints: Sequence[Hint], index: int, got: np.ndarray, want: np.ndarray, args: Sequence[np.ndarray]
+    hints: Sequence[Hint],
+    index: int,
+    got: np.ndarray,
+    want: np.ndarray,
+    args: Sequence[np.ndarray],
 ) -> list[str]:
-    """The sentences of every hint of a check that fires on its output ``index``."""
-    said = []
+    """The sentences of the hints of a check that fire on its output ``index``: the first that
+    fires of each detector, in the bundle's order (a valued hint before its general form)."""
+    said: list[str] = []
+    fired: set[str] = set()
     for hint in hints:
-        if hint.output is not None and hint.output != index:
+        if hint.when in fired or (hint.output is not None and hint.output != index):
             continue
         sentence = applies(hint, got, want, args)
-        if sentence and sentence not in said:
-            said.append(sentence)
+        if sentence:
+            fired.add(hint.when)
+            if sentence not in said:
+                said.append(sentence)
     return said
 
 

@@ -1,19 +1,32 @@
 """The ``functions`` kind's keys: ``[[parts.checks]]``, each a function of the upload called
 on the recipe's cases and compared on the trusted side (``rtol``/``atol``, ``dtype`` policy),
-optionally "by hand" (``forbidden_ops``).
+optionally "by hand" (``forbidden_ops``), with hints for failed public cases
+(``[[parts.checks.hints]]``, grader.kinds.functions.hints).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from grader.kinds.functions.hints import HintError, read_hints
 from grader.kinds.kind import Rule
 from grader.manifest import Check, Part, Reader
 from grader.source_audit import AUDITED_OPS
 
 KEYS = frozenset({"checks"})
 CHECK_KEYS = frozenset(
-    {"name", "points", "function", "rtol", "atol", "arg_type", "kwargs", "forbidden_ops", "dtype"}
+    {
+        "name",
+        "points",
+        "function",
+        "rtol",
+        "atol",
+        "arg_type",
+        "kwargs",
+        "forbidden_ops",
+        "dtype",
+        "hints",
+    }
 )
 DTYPE_POLICIES = ("class", "exact", "numeric")
 ARG_TYPES = ("torch", "numpy")
@@ -42,6 +55,7 @@ def check(reader: Reader, raw: dict[str, Any], where: str) -> Check:
         kwargs=reader.get(raw, "kwargs", dict, where, {}),
         forbidden_ops=tuple(reader.get(raw, "forbidden_ops", list, where, [])),
         dtype=reader.get(raw, "dtype", str, where, "class"),
+        hints=hints(reader, raw, where),
     )
     if result.dtype not in DTYPE_POLICIES:
         raise reader.fail(where, f"dtype {result.dtype!r} must be 'class', 'exact' or 'numeric'")
@@ -52,6 +66,13 @@ def check(reader: Reader, raw: dict[str, Any], where: str) -> Check:
     if result.arg_type not in ARG_TYPES:
         raise reader.fail(where, f"arg_type {result.arg_type!r} must be 'torch' or 'numpy'")
     return result
+
+
+def hints(reader: Reader, raw: dict[str, Any], where: str) -> tuple[Any, ...]:
+    try:
+        return read_hints(raw.get("hints"))
+    except HintError as exc:
+        raise reader.fail(where, str(exc)) from None
 
 
 def check_common(reader: Reader, result: Check, where: str) -> None:
@@ -65,7 +86,8 @@ def check_common(reader: Reader, result: Check, where: str) -> None:
 def rules(part: Part) -> list[Rule]:
     return [
         Rule(
-            f"{c.name}: every hidden case matches the reference (rtol {c.rtol:g}, atol {c.atol:g})"
+            f"{c.name}: every hidden case matches the reference (rtol {c.rtol:g}, atol {c.atol:g}"
+            + ("; exact dtype)" if c.dtype == "exact" else ")")
             + (
                 f"; written by hand, without {', '.join(c.forbidden_ops)}"
                 if c.forbidden_ops
