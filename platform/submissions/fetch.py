@@ -93,6 +93,8 @@ class InternalClient:
             raise StoredUploadCorrupt(detail)
         if response.status_code == 401:
             detail = "it refused this worker's ARENA_WORKER_TOKEN"
+        elif response.status_code == 400:
+            detail = f"{detail} (is the host of ARENA_INTERNAL_URL in the web's ALLOWED_HOSTS?)"
         raise FetchError(f"the web service answered {response.status_code} to {url}: {detail}")
 
 
