@@ -72,4 +72,4 @@ class RevokeTokensOnPasswordChange:
             revoke_tokens(user)
 
     def get_help_text(self) -> str:
-        return "Changing your password also revokes your API token (log in again with `arena login`)."
+        return "A new password also signs out the `arena` client (its API token is revoked)."

@@ -34,9 +34,10 @@ class RowError:
     row: int
     text: str
     reason: str
+    where: str = "row"  # "row" of the CSV file, or "address" typed in the box
 
     def __str__(self) -> str:
-        return f"row {self.row} ({self.text!r}): {self.reason}"
+        return f"{self.where} {self.row} ({self.text!r}): {self.reason}"
 
 
 @dataclass
@@ -51,7 +52,9 @@ class UnreadableFile(ValueError):
 
 def from_text(text: str) -> Parsed:
     items = [item for item in _SEPARATORS.split(text.strip()) if item]
-    return _checked([Recipient(row=n, email=item) for n, item in enumerate(items, start=1)])
+    return _checked(
+        [Recipient(row=n, email=item) for n, item in enumerate(items, start=1)], where="address"
+    )
 
 
 def from_csv(data: bytes) -> Parsed:
@@ -88,14 +91,14 @@ def _columns(rows: list[list[str]]) -> tuple[tuple[str, ...], int]:
     return CSV_COLUMNS, 0
 
 
-def _checked(recipients: list[Recipient]) -> Parsed:
+def _checked(recipients: list[Recipient], where: str = "row") -> Parsed:
     good: list[Recipient] = []
     errors: list[RowError] = []
     first_row: dict[str, int] = {}
     for recipient in recipients:
         reason = _problem(recipient, first_row)
         if reason:
-            errors.append(RowError(recipient.row, recipient.email, reason))
+            errors.append(RowError(recipient.row, recipient.email, reason, where))
             continue
         first_row[recipient.email.lower()] = recipient.row
         good.append(recipient)

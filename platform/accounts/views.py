@@ -57,10 +57,8 @@ def _recipients(form: InviteForm) -> Parsed:
     if upload is None:
         return typed
     from_file = from_csv(upload.read())
-    # Typed addresses are "item N", CSV rows "row N": keep them apart in the report.
-    typed_errors = [e.__class__(e.row, e.text, f"(typed) {e.reason}") for e in typed.errors]
     return Parsed(
-        [*typed.recipients, *from_file.recipients], [*typed_errors, *from_file.errors]
+        [*typed.recipients, *from_file.recipients], [*typed.errors, *from_file.errors]
     )
 
 

@@ -205,3 +205,10 @@ def test_a_mentee_cannot_send_withdraw_or_revoke(mentor, mentee_a, course):  # t
         assert client.post(path).status_code == 403, path
     invitation.refresh_from_db()
     assert invitation.status() == "pending" and len(mail.outbox) == 1
+
+
+def test_a_typed_bad_address_is_named_and_the_others_are_invited(mentor, course):  # type: ignore[no-untyped-def]
+    page = invite(mentor_client(mentor), course, "ann@example.org, nope; ben@example.org")
+    text = page.content.decode()
+    assert 'data-sent="2"' in text
+    assert 'data-address="2"' in text and "address 2 (nope): not an e-mail address" in text
