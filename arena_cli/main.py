@@ -184,6 +184,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
                 for r in rows
             ],
         )
+        baseline = (board.get("baseline") or {}).get(name)
+        if baseline:  # the reference solution: shown for comparison, never ranked
+            print(f"  baseline: {baseline['user']} {baseline['score']:.2f}")
     return 0
 
 

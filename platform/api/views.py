@@ -6,7 +6,7 @@ from courses.models import Assignment
 from courses.services import starter_zip
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from leaderboards.services import leaderboard
+from leaderboards.services import baseline_row, leaderboard
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
@@ -137,5 +137,11 @@ def assignment_leaderboard(request: Request, slug: str) -> Response:
         {
             "public": leaderboard(assignment, private=False, viewer=request.user),
             "private": leaderboard(assignment, private=True, viewer=request.user),
+            # The reference solution graded as a baseline (``leaderboards.baselines``): a row
+            # of each board, never ranked (null until graded; private as the private board).
+            "baseline": {
+                "public": baseline_row(assignment, private=False, viewer=request.user),
+                "private": baseline_row(assignment, private=True, viewer=request.user),
+            },
         }
     )

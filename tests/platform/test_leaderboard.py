@@ -332,3 +332,25 @@ def test_pseudonyms_stay_unique_within_a_course_when_draws_meet(assignment):  # 
     names = pseudonyms_for(course, [u.pk for u in users])
     assert len(set(names.values())) == 60
     assert pseudonyms_for(course, [u.pk for u in users]) == names  # drawn once, then kept
+
+
+def test_the_api_gives_the_baseline_apart_from_the_ranked_rows(mentee_a, assignment):  # type: ignore[no-untyped-def]
+    from leaderboards.baselines import BASELINE_LABEL, grade_baseline
+
+    url = f"/api/v1/assignments/{assignment.slug}/leaderboard/"
+    assert APIClient().get(url).json()["baseline"] == {"public": None, "private": None}
+    _, baseline = grade_baseline(assignment)
+    baseline.status, baseline.score = Status.SCORED, 75.0
+    baseline.report = {"status": "scored", "score": 75.0, "checks": [], "metrics": {}}
+    baseline.save()
+    scored(mentee_a, assignment, 90.0)
+    body = APIClient().get(url).json()
+    assert [r["user"] for r in body["public"]] == ["alice"]  # the contract's rows: ranked only
+    row = body["baseline"]["public"]
+    assert (row["user"], row["score"], row["rank"], row["baseline"]) == (
+        BASELINE_LABEL,
+        75.0,
+        None,
+        True,
+    )
+    assert body["baseline"]["private"] is None  # as the private board: not revealed
