@@ -214,39 +214,6 @@ EMAIL_TIMEOUT = env_int("ARENA_EMAIL_TIMEOUT", 10, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("ARENA_EMAIL_FROM", "Deep Dive Arena <arena@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Accounts and e-mail -----------------------------------------------------------------------
-# API tokens die this many days after they were issued (`arena login` gets a new one).
-ARENA_TOKEN_TTL_DAYS = env_int("ARENA_TOKEN_TTL_DAYS", 30, minimum=1)
-ARENA_INVITATION_TTL_DAYS = env_int("ARENA_INVITATION_TTL_DAYS", 14, minimum=1)
-PASSWORD_RESET_TIMEOUT = env_int("ARENA_PASSWORD_RESET_HOURS", 24, minimum=1) * 3600
-# console (prints mails to the web server's output: the demo's default), smtp (production's
-# default: ARENA_EMAIL_HOST...), file (one file per mail under ARENA_HOME/mail) or locmem.
-_EMAIL_BACKENDS = {
-    "console": "django.core.mail.backends.console.EmailBackend",
-    "smtp": "django.core.mail.backends.smtp.EmailBackend",
-    "file": "django.core.mail.backends.filebased.EmailBackend",
-    "locmem": "django.core.mail.backends.locmem.EmailBackend",
-}
-_DEFAULT_EMAIL_BACKEND = "console" if (DEBUG or ARENA_DEMO) else "smtp"
-EMAIL_BACKEND = _EMAIL_BACKENDS[
-    env_choice("ARENA_EMAIL_BACKEND", _DEFAULT_EMAIL_BACKEND, tuple(_EMAIL_BACKENDS))
-]
-EMAIL_FILE_PATH = ARENA_HOME / "mail"
-EMAIL_HOST = env_str("ARENA_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("ARENA_EMAIL_PORT", 587, minimum=1)
-EMAIL_HOST_USER = env_str("ARENA_EMAIL_USER", "")
-EMAIL_HOST_PASSWORD = env_str("ARENA_EMAIL_PASSWORD", "")
-EMAIL_USE_SSL = env_bool("ARENA_EMAIL_USE_SSL", False)
-EMAIL_USE_TLS = env_bool("ARENA_EMAIL_USE_TLS", not EMAIL_USE_SSL)
-if EMAIL_USE_TLS and EMAIL_USE_SSL:
-    raise ImproperlyConfigured(
-        "ARENA_EMAIL_USE_TLS and ARENA_EMAIL_USE_SSL are exclusive: STARTTLS (port 587) or "
-        "implicit TLS (port 465), not both."
-    )
-EMAIL_TIMEOUT = env_int("ARENA_EMAIL_TIMEOUT", 10, minimum=1)
-DEFAULT_FROM_EMAIL = env_str("ARENA_EMAIL_FROM", "Deep Dive Arena <arena@localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
-
 # --- Requests and logins -----------------------------------------------------------------------
 # Proxies whose X-Forwarded-For is believed (comma-separated addresses); none by default.
 ARENA_TRUSTED_PROXIES = env_list("ARENA_TRUSTED_PROXIES", [])
