@@ -10,6 +10,7 @@ from courses.services import pretrained_resources
 from django.urls import reverse
 from leaderboards.review import review_state
 from submissions.models import Submission
+from submissions.queue_status import queue_status
 from submissions.visibility import CONFIRMED_MESSAGE, HELD_MESSAGE, visible_report
 
 _REVIEW_MESSAGES = {"held": HELD_MESSAGE, "confirmed": CONFIRMED_MESSAGE}
@@ -71,6 +72,12 @@ def submission_detail(submission: Submission, viewer: AnyUser) -> dict[str, Any]
         "size_bytes": submission.size_bytes,
         "selected": submission.selected,
         "attempt": submission.attempt,
+        # Which judging the report is (1: the upload's; +1 per rejudge) and what graded it.
+        "judging": submission.judging,
+        "bundle_hash": submission.bundle_hash,
+        "grader_version": submission.grader_version,
+        # Waiting: its place in the fair order of its queue and an estimated start.
+        "queue": _queue(submission),
         "created_at": _iso(submission.created_at),
         "started_at": _iso(submission.started_at),
         "finished_at": _iso(submission.finished_at),
@@ -96,6 +103,11 @@ def _review(submission: Submission) -> dict[str, str] | None:
     if state == "none":
         return None
     return {"state": state, "message": _REVIEW_MESSAGES.get(state, "Reviewed: it ranks.")}
+
+
+def _queue(submission: Submission) -> dict[str, Any] | None:
+    status = queue_status(submission)
+    return status.as_dict() if status else None
 
 
 def _iso(value: Any) -> str | None:

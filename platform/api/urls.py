@@ -15,6 +15,9 @@ urlpatterns = [
     path("assignments/", views.assignment_list, name="assignment-list"),
     path("assignments/<slug:slug>/", views.assignment_detail, name="assignment-detail"),
     path(
+        "assignments/<slug:slug>/rejudge/", views.assignment_rejudge, name="assignment-rejudge"
+    ),
+    path(
         "assignments/<slug:slug>/starter.zip", views.assignment_starter, name="assignment-starter"
     ),
     path(

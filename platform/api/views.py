@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from submissions import services
 from submissions.models import Submission
+from submissions.rejudge import rejudge_assignment, rejudge_outdated
 
 from api import serializers
 from api.permissions import IsMentor
@@ -128,6 +129,21 @@ def submission_rejudge(request: Request, submission_id: int) -> Response:
     if not services.rejudge(submission):
         return Response({"detail": "It is still queued or running."}, status=409)
     return Response({"id": submission.pk, "status": "queued"}, status=202)
+
+
+@api_view(["POST"])
+@permission_classes([IsMentor])
+def assignment_rejudge(request: Request, slug: str) -> Response:
+    """{"scope": "outdated"} (graded by an older bundle version; the default) or "all"."""
+    assignment = _assignment(request, slug)
+    scope = request.data.get("scope", "outdated") if isinstance(request.data, dict) else None
+    if scope not in ("outdated", "all"):
+        return Response({"detail": 'Send {"scope": "outdated"} or {"scope": "all"}.'}, status=400)
+    if scope == "outdated":
+        count = rejudge_outdated(assignment)
+    else:
+        count = rejudge_assignment(assignment)
+    return Response({"assignment": assignment.slug, "scope": scope, "queued": count}, status=202)
 
 
 @api_view(["GET"])

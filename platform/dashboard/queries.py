@@ -14,7 +14,7 @@ from submissions.models import Status, Submission
 
 from dashboard.progress import Best, best_scores, course_assignments
 
-GRADING_QUEUES = ("cpu", "gpu")
+GRADING_QUEUES = ("cpu", "cpu-long", "gpu")  # the cost classes of submissions.queue
 RECENT_PROBLEMS = 50
 
 

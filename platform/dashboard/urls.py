@@ -1,4 +1,5 @@
 from django.urls import path
+from submissions import rejudge_views
 
 from dashboard import mentor_views, reviews, setup_views, views
 
@@ -15,6 +16,11 @@ urlpatterns = [
         "submissions/<int:submission_id>/hidden-logs/",
         mentor_views.hidden_logs,
         name="hidden-logs",
+    ),
+    path(
+        "assignments/<slug:slug>/rejudge/",
+        rejudge_views.rejudge_assignment_view,
+        name="rejudge-assignment",
     ),
     path("assignments/<slug:slug>/", mentor_views.assignment_overview, name="assignment"),
     path("assignments/<slug:slug>/settings/", setup_views.assignment_settings, name="settings"),

@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from leaderboards.review import flagged_submissions, review_state
 from portal.fragments import login_required_fragment
 from submissions.models import Submission
+from submissions.rejudge import outdated_counts
+from submissions.rejudge_views import MALFORMED, MalformedRejudge, seen_judging
 from submissions.services import rejudge
 
 from dashboard import queries
@@ -39,6 +41,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "held_count": sum(review_state(s) == "held" for s in flagged_submissions()),
         "recent_changes": AuditEvent.objects.all()[:RECENT_CHANGES],
         "now": timezone.now(),
+        "outdated": outdated_counts(),
     }
     return render(request, "dashboard/index.html", context)
 
@@ -55,10 +58,19 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
 @require_POST
 def rejudge_submission(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = get_object_or_404(Submission, pk=submission_id)
-    if rejudge(submission):
+    try:
+        seen = seen_judging(request)  # the judging the page showed: a double click is one
+    except MalformedRejudge:
+        messages.error(request, MALFORMED)
+        return redirect("dashboard:index")
+    if rejudge(submission, seen_judging=seen):
         messages.success(request, f"Submission #{submission.pk} is queued again.")
     else:
-        messages.info(request, f"Submission #{submission.pk} is still queued or running.")
+        messages.info(
+            request, f"Submission #{submission.pk} is queued, running or rejudged already."
+        )
+    if request.POST.get("next") == "result":
+        return redirect("portal:result", submission_id=submission.pk)
     return redirect("dashboard:index")
 
 

@@ -51,11 +51,12 @@ def record_judging(
     )
 
 
-def median_grading_seconds(assignment: Assignment) -> float | None:
+def median_grading_seconds(assignment: Assignment | int) -> float | None:
     """The median wall time of the assignment's recent gradings (None before the first)."""
+    assignment_id = assignment if isinstance(assignment, int) else assignment.pk
     durations = list(
         GradingReport.objects.filter(
-            submission__assignment=assignment,
+            submission__assignment_id=assignment_id,
             status__in=_TIMED_STATUSES,
             duration_s__isnull=False,
         )

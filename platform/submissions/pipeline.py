@@ -47,11 +47,11 @@ def _turn_candidates(submission_id: int) -> list[int]:
     if row is None:
         return []
     status, queue = row
-    if status == Status.RUNNING:
-        return [submission_id]  # only ever a re-claim of its own stalled run
-    # A finished row's message still is a turn: a fairer run may have been graded in its
-    # place, and the row it is owed to waits. A lost race falls back to the next in line.
-    return [candidate for candidate in (next_in_line(queue), submission_id) if candidate]
+    # A running row's message re-claims it if its worker was lost (its heartbeat stopped).
+    # Otherwise every message is a turn, even a running or finished row's: a fairer run may
+    # have been graded in its place earlier, and the run that turn is owed to waits.
+    first = [submission_id] if status == Status.RUNNING else []
+    return [c for c in dict.fromkeys((*first, next_in_line(queue), submission_id)) if c]
 
 
 def _claim_row(submission_id: int) -> Submission | None:

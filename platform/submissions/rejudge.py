@@ -96,3 +96,11 @@ def _rejudge_all(rows: QuerySet[Submission]) -> int:
     if count:
         log.info("rejudging %s submissions", count)
     return count
+
+
+def outdated_counts() -> dict[str, int]:
+    """Per assignment slug: finished submissions graded by another bundle version."""
+    return {
+        assignment.slug: outdated(assignment).count()
+        for assignment in Assignment.objects.only("pk", "slug", "bundle_hash")
+    }

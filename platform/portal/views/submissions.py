@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from leaderboards.columns import assignment_parts
+from submissions.history import judgings
 from submissions.models import Submission
 from submissions.services import SubmissionRefused, set_selected
 
@@ -61,6 +62,9 @@ def _result_context(request: HttpRequest, submission: Submission) -> dict[str, o
         ),
         "mentor": is_mentor(request.user),
         "own": submission.owner_id == request.user.pk,
+        # Every judging's report, with what graded it: mentors only (an old report may hold
+        # what the standing one withholds).
+        "history": judgings(submission) if is_mentor(request.user) else [],
     }
 
 
