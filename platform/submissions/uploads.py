@@ -93,7 +93,7 @@ def check_schedule(user: AnyUser, assignment: Assignment) -> UploadWindow:
     try:
         return upload_window(assignment, user)
     except UploadClosed as closed:
-        raise SubmissionRefused(closed.message, http_status=403) from None
+        raise SubmissionRefused(closed.message) from None
 
 
 def check_in_flight(user: AnyUser, assignment: Assignment) -> None:

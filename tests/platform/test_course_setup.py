@@ -166,7 +166,7 @@ def test_an_upload_after_the_deadline_is_refused_under_the_refuse_policy(mentee_
         f"/assignments/{assignment.slug}/submit/",
         {"file": SimpleUploadedFile("submission.py", REFERENCE_SOLUTION.read_bytes())},
     )
-    assert response.status_code == 403
+    assert response.status_code == 400
     assert "late uploads are not accepted" in response.content.decode()
     assert not Submission.objects.exists()
 
