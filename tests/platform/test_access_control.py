@@ -71,6 +71,11 @@ ACCESS_TABLE: list[tuple[str, str, dict[str, int]]] = [
         "/api/v1/submissions/{submission}/rejudge/",
         {ANON: 401, ALICE: 403, BOB: 403, MENTOR: 202},
     ),
+    (
+        "POST",
+        "/api/v1/assignments/platform-smoke/rejudge/",
+        {ANON: 401, ALICE: 403, BOB: 403, MENTOR: 202},
+    ),
     ("GET", "/api/v1/submissions/999999/", {ANON: 401, ALICE: 404, BOB: 404, MENTOR: 404}),
     # --- The web portal (session login; anonymous visitors are sent to log in: 302) ---
     ("GET", "/", {ANON: 302, ALICE: 302, BOB: 302, MENTOR: 302}),
@@ -134,6 +139,11 @@ ACCESS_TABLE: list[tuple[str, str, dict[str, int]]] = [
     (
         "POST",
         "/dashboard/assignments/platform-smoke/reveal/",
+        {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 302},
+    ),
+    (
+        "POST",
+        "/dashboard/assignments/platform-smoke/rejudge/",
         {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 302},
     ),
     ("GET", "/dashboard/review/", {ANON: 302, ALICE: 403, BOB: 403, MENTOR: 200}),
