@@ -103,8 +103,9 @@ def check_in_flight(user: AnyUser, assignment: Assignment) -> None:
 
     if is_mentor(user):
         return
+    # A run a mentor is rejudging (judging 2 and up) is not the mentee's upload in flight.
     running = Submission.objects.filter(
-        owner_id=user.pk, assignment=assignment, status__in=IN_FLIGHT_STATUSES
+        owner_id=user.pk, assignment=assignment, status__in=IN_FLIGHT_STATUSES, judging=1
     ).count()
     if running >= assignment.max_in_flight:
         raise SubmissionRefused(

@@ -189,3 +189,16 @@ def test_the_management_command_rejudges_what_an_older_bundle_graded(graded_cour
     assert "0 submissions queued again." in capsys.readouterr().out
     with pytest.raises(Exception, match="no assignment 'nope'"):
         call_command("rejudge", "--assignment", "nope")
+
+
+def test_a_rejudge_in_flight_does_not_block_the_mentees_uploads(graded_course, mentee_a):  # type: ignore[no-untyped-def]
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from platform_testkit import REFERENCE_SOLUTION
+    from submissions.services import create_submission
+
+    assignment, alice, _ = graded_course
+    type(assignment).objects.filter(pk=assignment.pk).update(max_in_flight=1)
+    assignment.refresh_from_db()
+    assert rejudge_one(alice) is True  # queued again by a mentor
+    upload = SimpleUploadedFile("submission.py", REFERENCE_SOLUTION.read_bytes())
+    assert create_submission(mentee_a, assignment, upload).status == Status.QUEUED
