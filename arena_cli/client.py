@@ -36,6 +36,10 @@ def save_token(token: str) -> Path:
     return path
 
 
+def forget_token() -> None:
+    token_path().unlink(missing_ok=True)
+
+
 def load_token() -> str | None:
     if token := os.environ.get("ARENA_TOKEN"):
         return token
@@ -66,6 +70,9 @@ class ArenaClient:
         return self.request(
             "POST", "auth/token/", json={"username": username, "password": password}
         )
+
+    def revoke_token(self) -> dict[str, Any]:
+        return self.request("POST", "auth/token/revoke/")
 
     def assignments(self) -> list[dict[str, Any]]:
         return self.request("GET", "assignments/")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from arena_cli.client import ArenaClient, ArenaError, load_token, save_token
+from arena_cli.client import ArenaClient, ArenaError, forget_token, load_token, save_token
 
 FINAL = {"scored", "failed", "error", "rejected"}
 POLL_S = 1.0
@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     login.add_argument("--username")
     login.add_argument("--password")
     login.set_defaults(handler=cmd_login)
+    commands.add_parser(
+        "logout", help="revoke the token on the server and forget it here"
+    ).set_defaults(handler=cmd_logout)
     commands.add_parser("assignments", help="list the assignments").set_defaults(
         handler=cmd_assignments
     )
@@ -67,6 +70,22 @@ def cmd_login(args: argparse.Namespace) -> int:
     path = save_token(str(issued["token"]))
     expiry = f" (it expires {issued['expires']})" if issued.get("expires") else ""
     print(f"Logged in as {username}; token saved in {path}{expiry}.")
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    """The server forgets the token first: a copy left on another machine stops working too."""
+    token = load_token()
+    if token is None:
+        print("Not logged in.")
+        return 0
+    try:
+        ArenaClient(token=token).revoke_token()
+    except ArenaError as exc:
+        if "arena login" not in str(exc):  # expired or revoked already: nothing to revoke
+            raise
+    forget_token()
+    print("Logged out: the token is revoked.")
     return 0
 
 

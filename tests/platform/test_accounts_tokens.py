@@ -143,3 +143,21 @@ def test_the_cli_says_the_token_expired(live_server, monkeypatch, tmp_path, caps
     error = capsys.readouterr().err
     assert error.startswith("arena: This API token expired on ")
     assert "arena login" in error and "invalid" not in error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_arena_logout_revokes_the_token_on_the_server(live_server, monkeypatch, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    from django.contrib.auth.models import User
+
+    from arena_cli.client import token_path
+
+    User.objects.create_user("alice", password="alice-pass-1")
+    monkeypatch.setenv("ARENA_URL", live_server.url)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.delenv("ARENA_TOKEN", raising=False)
+    assert arena(["login", "--username", "alice", "--password", "alice-pass-1"]) == 0
+    key = token_path().read_text().strip()
+    assert arena(["logout"]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert not token_path().exists() and not Token.objects.filter(key=key).exists()
+    assert arena(["logout"]) == 0  # twice is fine
