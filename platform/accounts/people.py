@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from rest_framework.authtoken.models import Token
 
-from accounts.api_tokens import expires_at, is_expired
+from accounts.api_tokens import expires_at, is_expired, revoke_tokens
 from accounts.models import Enrolment, Role
 
 
@@ -33,6 +33,23 @@ def people() -> list[Person]:
     tokens = {token.user_id: token for token in Token.objects.all()}
     courses = _courses_by_user()
     return [_person(user, tokens.get(user.pk), courses.get(user.pk, [])) for user in users]
+
+
+class NotAllowed(Exception):
+    """The message says why the account cannot be changed from here."""
+
+
+def set_active(user, active: bool) -> None:  # type: ignore[no-untyped-def]
+    """Disables (or enables again) a mentee who left the course: their sessions and token stop
+    working at once, their submissions and board entries stay. Mentors and superusers are
+    changed by a superuser in /admin/, never by another mentor."""
+    if user.is_superuser or is_mentor(user):
+        raise NotAllowed(f"{user.get_username()} is a mentor: only a superuser can disable them.")
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+    if not active:
+        revoke_tokens(user)
 
 
 def mentees_of(course_id: int) -> QuerySet[Enrolment]:

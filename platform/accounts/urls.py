@@ -15,6 +15,7 @@ urlpatterns = [
     path("join/<str:token>/", views.accept, name="accept"),
     path("people/", views.people_page, name="people"),
     path("people/<int:user_id>/revoke-token/", views.revoke_user_token, name="revoke-user-token"),
+    path("people/<int:user_id>/active/", views.set_active, name="set-active"),
     path("token/", views.api_token, name="api-token"),
     path("token/revoke/", views.revoke_own_token, name="revoke-token"),
     path(

@@ -155,6 +155,21 @@ def people_page(request: HttpRequest) -> HttpResponse:
 
 @mentor_required
 @require_POST
+def set_active(request: HttpRequest, user_id: int) -> HttpResponse:
+    user = get_object_or_404(get_user_model(), pk=user_id)
+    active = request.POST.get("active") == "1"
+    try:
+        people.set_active(user, active)
+    except people.NotAllowed as refused:
+        messages.error(request, str(refused))
+    else:
+        state = "enabled again" if active else "disabled: they can no longer log in"
+        messages.success(request, f"{user.get_username()} is {state}.")
+    return redirect("accounts:people")
+
+
+@mentor_required
+@require_POST
 def revoke_user_token(request: HttpRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=user_id)
     if api_tokens.revoke_tokens(user):

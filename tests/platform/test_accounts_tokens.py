@@ -161,3 +161,37 @@ def test_arena_logout_revokes_the_token_on_the_server(live_server, monkeypatch, 
     assert "revoked" in capsys.readouterr().out
     assert not token_path().exists() and not Token.objects.filter(key=key).exists()
     assert arena(["logout"]) == 0  # twice is fine
+
+
+def test_a_mentor_disables_a_mentee_who_left(mentor, mentee_a):  # type: ignore[no-untyped-def]
+    token = log_in()["token"]
+    mentee = Client()
+    mentee.force_login(mentee_a)
+    client = Client()
+    client.force_login(mentor)
+    assert client.post(f"/accounts/people/{mentee_a.pk}/active/", {"active": "0"}).status_code == 302
+    mentee_a.refresh_from_db()
+    assert not mentee_a.is_active
+    assert api(token).get("/api/v1/submissions/").status_code == 401
+    assert mentee.get("/submissions/").status_code == 302  # the session ended too
+    assert APIClient().post("/api/v1/auth/token/", ALICE, format="json").status_code == 400
+    client.post(f"/accounts/people/{mentee_a.pk}/active/", {"active": "1"})
+    assert Client().login(**ALICE)
+
+
+def test_mentors_are_not_disabled_by_mentors_nor_anyone_by_mentees(mentor, mentee_a):  # type: ignore[no-untyped-def]
+    from accounts.mentor_role import grant_mentor_role
+    from django.contrib.auth.models import User
+
+    other = User.objects.create_user("otto")
+    grant_mentor_role(other)
+    client = Client()
+    client.force_login(mentor)
+    page = client.post(f"/accounts/people/{other.pk}/active/", {"active": "0"}, follow=True)
+    assert "only a superuser" in page.content.decode()
+    mentee = Client()
+    mentee.force_login(mentee_a)
+    assert mentee.post(f"/accounts/people/{mentor.pk}/active/", {"active": "0"}).status_code == 403
+    other.refresh_from_db()
+    mentor.refresh_from_db()
+    assert other.is_active and mentor.is_active
