@@ -1,6 +1,7 @@
 """Week 1 compared exactly as the bundle says (issue 11, class 10): constant ``True`` outputs
-once earned 60/100 by truthiness, and a one-hot of another dtype class passed. Each wrapper
-below keeps the solution's values and changes only what the comparison must not forgive."""
+once earned 60/100 by truthiness, and a one-hot of another dtype class passed; since issue 12
+every check compares the dtype exactly, as the statement names it. Each wrapper below keeps the
+solution's values and changes only what the comparison must not forgive."""
 
 from __future__ import annotations
 
@@ -57,7 +58,12 @@ def test_a_one_hot_of_another_dtype_class_loses_exactly_its_points(
     assert one_hot["message"] == "a hidden case's result has the wrong dtype"
 
 
-def test_the_same_values_in_the_same_dtype_class_still_earn_full_marks(tmp_path: Path) -> None:
-    # float64 for float32 is the same class: only dtype = "exact" would refuse it.
+def test_the_same_values_in_another_float_dtype_lose_exactly_their_points(tmp_path: Path) -> None:
+    # The statement names every result's dtype (issue 12: a float32-always normalisation once
+    # got full marks): week 1 checks dtype = "exact", so float64 for float32 is a wrong answer.
     report = grade_bundle(SLUG, upload(tmp_path, "lambda r: r.double()", only="batched_matmul"))
-    assert report["score"] == 100.0, describe(report)
+    assert points(report)["batched_matmul"] == 0.0 and report["score"] == 80.0, describe(report)
+    check = next(c for c in report["checks"] if c["name"] == "batched_matmul")
+    assert check["message"] == "a hidden case's result has the wrong dtype"
+    hints = [h for c in report["public_cases"] if not c["passed"] for h in c["hints"]]
+    assert any("inputs' dtype" in h for h in hints), report["public_cases"]
