@@ -113,9 +113,12 @@ def _read(path: Path) -> str:
 
 
 def candidates(assignment: Assignment) -> QuerySet[Submission]:
-    """Uploads that were accepted (a rejected one is not code that ran)."""
+    """Mentees' uploads that were accepted (a rejected one is not code that ran; mentors' runs,
+    the reference baseline among them, are not a mentee's work)."""
+    from dashboard.queries import mentees
+
     return (
-        Submission.objects.filter(assignment=assignment)
+        Submission.objects.filter(assignment=assignment, owner__in=mentees())
         .exclude(status=Status.REJECTED)
         .select_related("owner", "assignment")
         .defer("report")

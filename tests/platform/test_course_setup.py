@@ -271,6 +271,15 @@ def test_uploads_beyond_the_runs_in_flight_limit_are_refused(mentee_a, assignmen
     upload(mentee_a, assignment)  # the first one finished: room again
 
 
+def test_a_mentors_rejudge_in_the_queue_does_not_block_the_mentees_upload(  # type: ignore[no-untyped-def]
+    mentee_a, assignment
+):
+    assignment.max_in_flight = 1
+    assignment.save(update_fields=["max_in_flight"])
+    make_submission(mentee_a, assignment, status=Status.QUEUED, judging=2)
+    upload(mentee_a, assignment)
+
+
 def test_revealing_the_private_board_is_audited(mentor, assignment):  # type: ignore[no-untyped-def]
     assignment.deadline = timezone.now() - timedelta(hours=1)
     assignment.save(update_fields=["deadline"])

@@ -144,6 +144,7 @@ def test_similarity_finds_a_renamed_copy_and_not_an_independent_solution(  # typ
     original = submit(mentee_a, assignment, ORIGINAL)
     copy = submit(mentee_b, assignment, RENAMED_COPY)
     submit(mentee_c, assignment, INDEPENDENT)
+    submit(mentor, assignment, ORIGINAL)  # a mentor's run (the baseline, say) is no mentee's
     response = as_client(mentor).post(
         f"/dashboard/assignments/{assignment.slug}/similarity/", {"threshold": "0.5"}
     )
