@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 from leaderboards.services import leaderboard, update_entry
 from platform_testkit import make_submission
@@ -354,3 +355,25 @@ def test_the_api_gives_the_baseline_apart_from_the_ranked_rows(mentee_a, assignm
         True,
     )
     assert body["baseline"]["private"] is None  # as the private board: not revealed
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_the_baseline_is_graded_by_the_real_pipeline_in_a_sandbox(mentee_a, assignment, settings):  # type: ignore[no-untyped-def]
+    """No shortcut: the worker's ``pipeline.grade`` runs the grader on the zipped solution/ in
+    bubblewrap, and the board shows what it scored."""
+    from leaderboards.baselines import grade_baseline
+    from leaderboards.services import board_rows
+    from submissions import pipeline
+
+    settings.ARENA_SANDBOX = "bwrap"
+    _, baseline = grade_baseline(assignment)
+    pipeline.grade(baseline.pk)
+    baseline.refresh_from_db()
+    assert (baseline.status, baseline.score) == (Status.SCORED, 100.0), baseline.error
+    scored(mentee_a, assignment, 50.0)
+    rows = board_rows(assignment, private=False, viewer=mentee_a)
+    assert [(r["rank"], r["baseline"], r["score"]) for r in rows] == [
+        (None, True, 100.0),
+        (1, False, 50.0),
+    ]
