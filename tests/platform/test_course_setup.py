@@ -230,6 +230,8 @@ def test_an_extension_lets_one_mentee_submit_on_time(mentee_a, mentee_b, mentor,
     assert response.status_code == 302
     assert DeadlineExtension.objects.get(user=mentee_a).until.strftime(FORMAT) == until
 
+    page = as_client(mentee_a).get(f"/assignments/{assignment.slug}/").content.decode()
+    assert "data-extension" in page and "Submit for grading" in page
     accepted = upload(mentee_a, assignment)
     assert not LateMark.objects.filter(submission=accepted).exists()
     with pytest.raises(SubmissionRefused, match="deadline"):

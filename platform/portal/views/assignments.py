@@ -3,7 +3,7 @@ and its leaderboard."""
 
 from __future__ import annotations
 
-from courses.late_policy import may_upload
+from courses.late_policy import may_upload, mentee_deadline
 from courses.models import Assignment
 from courses.roles import is_mentor
 from courses.services import starter_zip
@@ -62,6 +62,8 @@ def _assignment_page(
         # The service decides (mentors may always submit); this only spares a doomed upload.
         # The schedule decides (late uploads, extensions; mentors may always submit).
         "can_submit": may_upload(assignment, user) if user.is_authenticated else state == "open",
+        # A mentee's extension moves their own deadline (``courses.late_policy``).
+        "my_deadline": mentee_deadline(assignment, user),
         "statement": render_statement(
             assignment.statement, reverse("portal:asset", args=[assignment.slug, "x"])[:-1]
         ),
