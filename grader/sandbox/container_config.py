@@ -106,7 +106,12 @@ def _empty_dir(target: str) -> DockerMount:
 def _runtime_mounts(packages: tuple[str, ...]) -> list[DockerMount]:
     """The host runtime as `runtime.py` lays it out; the engine orders mounts by depth, so
     masks land over the system binds and the allowed packages' files inside the masks."""
-    paths = [d for d in SYSTEM_DIRS if os.path.isdir(d) and not os.path.islink(d)]
+    # Never /sbin: the engine mounts its init (init=True) at /sbin/docker-init, which a bind of
+    # a real /sbin (a worker in a container, a host without merged /usr) would hide; the
+    # interpreter needs nothing from it.
+    paths = [
+        d for d in SYSTEM_DIRS if d != "/sbin" and os.path.isdir(d) and not os.path.islink(d)
+    ]
     paths += runtime_paths()
     paths += [f for f in ETC_FILES if os.path.isfile(f)]
     layout = runtime_layout(packages, tuple(runtime_paths()))
