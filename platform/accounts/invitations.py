@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import emails
+from accounts.mentor_role import grant_mentor_role
 from accounts.models import Enrolment, Invitation, Role
 from accounts.recipients import Recipient
 
@@ -131,8 +132,6 @@ def accept(token: str, user: AbstractBaseUser) -> Enrolment:
         defaults={"role": invitation.role, "invitation": invitation},
     )
     if invitation.role == Role.MENTOR:
-        from accounts.mentor_role import grant_mentor_role
-
         grant_mentor_role(user)  # type: ignore[arg-type]
         if not created and enrolment.role != Role.MENTOR:
             enrolment.role = Role.MENTOR

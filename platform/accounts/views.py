@@ -94,7 +94,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = invitations.find(token)
     except InvitationRefused as refused:
-        return render(request, "accounts/accept.html", {"refused": refused.message}, status=410)
+        return _refused(request, refused)
     if request.user.is_authenticated:
         return _accept_signed_in(request, token, invitation)
     form = AcceptForm(invitation, request.POST or None)
@@ -104,7 +104,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 user = form.save()
                 invitations.accept(token, user)
         except InvitationRefused as refused:
-            return render(request, "accounts/accept.html", {"refused": refused.message}, 410)
+            return _refused(request, refused)
         messages.success(
             request,
             f"Your account {user.get_username()} is ready and enrolled in "
@@ -115,6 +115,11 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "accounts/accept.html", context)
 
 
+def _refused(request: HttpRequest, refused: InvitationRefused) -> HttpResponse:
+    """410 Gone: the link existed (or never did) and cannot be used; the page says why."""
+    return render(request, "accounts/accept.html", {"refused": refused.message}, status=410)
+
+
 def _accept_signed_in(request: HttpRequest, token: str, invitation: Invitation) -> HttpResponse:
     """Someone with an account (another course, say) joins with it instead of a new one."""
     if request.method != "POST":
@@ -122,7 +127,7 @@ def _accept_signed_in(request: HttpRequest, token: str, invitation: Invitation) 
     try:
         invitations.accept(token, request.user)
     except InvitationRefused as refused:
-        return render(request, "accounts/accept.html", {"refused": refused.message}, status=410)
+        return _refused(request, refused)
     messages.success(request, f"You are enrolled in {invitation.course.title}.")
     return redirect("portal:home")
 
