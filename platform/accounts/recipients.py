@@ -17,6 +17,8 @@ from django.core.validators import validate_email
 
 MAX_CSV_BYTES = 512 * 1024
 MAX_ROWS = 2000
+# Mails are sent while the mentor's request waits: a few hundred at most, or it times out.
+MAX_AT_ONCE = 200
 CSV_COLUMNS = ("email", "name", "username")
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -47,7 +49,16 @@ class Parsed:
 
 
 class UnreadableFile(ValueError):
-    """The upload as a whole cannot be read (not UTF-8, too large): nothing was invited."""
+    """The request as a whole is refused (not UTF-8, too large, too many): nothing was invited."""
+
+
+def at_most_per_request(parsed: Parsed) -> Parsed:
+    if len(parsed.recipients) > MAX_AT_ONCE:
+        raise UnreadableFile(
+            f"{len(parsed.recipients)} addresses at once is too many: invite at most "
+            f"{MAX_AT_ONCE} per request (split the file)."
+        )
+    return parsed
 
 
 def from_text(text: str) -> Parsed:

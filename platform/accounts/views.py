@@ -17,7 +17,7 @@ from accounts import api_tokens, invitations, people
 from accounts.forms import AcceptForm, InviteForm
 from accounts.invitations import InvitationRefused
 from accounts.models import Invitation
-from accounts.recipients import Parsed, UnreadableFile, from_csv, from_text
+from accounts.recipients import Parsed, UnreadableFile, at_most_per_request, from_csv, from_text
 
 
 def _link_for(request: HttpRequest) -> invitations.LinkFor:
@@ -35,7 +35,7 @@ def invite(request: HttpRequest) -> HttpResponse:
         try:
             parsed = _recipients(form)
         except UnreadableFile as exc:
-            form.add_error("csv_file", str(exc))
+            form.add_error(None, str(exc))
         else:
             outcome = invitations.invite(
                 form.cleaned_data["course"],
@@ -54,11 +54,9 @@ def invite(request: HttpRequest) -> HttpResponse:
 def _recipients(form: InviteForm) -> Parsed:
     typed = from_text(form.cleaned_data.get("addresses") or "")
     upload = form.cleaned_data.get("csv_file")
-    if upload is None:
-        return typed
-    from_file = from_csv(upload.read())
-    return Parsed(
-        [*typed.recipients, *from_file.recipients], [*typed.errors, *from_file.errors]
+    from_file = from_csv(upload.read()) if upload is not None else Parsed([], [])
+    return at_most_per_request(
+        Parsed([*typed.recipients, *from_file.recipients], [*typed.errors, *from_file.errors])
     )
 
 

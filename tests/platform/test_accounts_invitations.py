@@ -212,3 +212,10 @@ def test_a_typed_bad_address_is_named_and_the_others_are_invited(mentor, course)
     text = page.content.decode()
     assert 'data-sent="2"' in text
     assert 'data-address="2"' in text and "address 2 (nope): not an e-mail address" in text
+
+
+def test_too_many_addresses_at_once_invite_nobody(mentor, course):  # type: ignore[no-untyped-def]
+    addresses = " ".join(f"m{i}@example.org" for i in range(201))
+    page = invite(mentor_client(mentor), course, addresses).content.decode()
+    assert "201 addresses at once is too many" in page
+    assert mail.outbox == [] and not Invitation.objects.exists()
