@@ -72,4 +72,4 @@ class RevokeTokensOnPasswordChange:
             revoke_tokens(user)
 
     def get_help_text(self) -> str:
-        return "A new password also signs out the `arena` client (its API token is revoked)."
+        return "A new password also signs out the arena command-line client (its API token is revoked)."

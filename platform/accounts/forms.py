@@ -14,7 +14,7 @@ class InviteForm(forms.Form):
     course = forms.ModelChoiceField(queryset=Course.objects.order_by("title"), empty_label=None)
     addresses = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
         label="E-mail addresses",
         help_text="One or many, separated by commas, spaces or new lines.",
     )
