@@ -100,3 +100,19 @@ def test_the_demo_accounts_still_work_and_a_restart_keeps_their_tokens(settings,
     assert Token.objects.filter(key=token.key).exists()
     assert Client().login(username="mentee1", password="mentee-demo")
     logged_in_admin("mentor", "mentor-demo")
+
+
+def test_a_mentor_rejudges_from_the_admin_submission_list(admin_mentor, mentee_a):  # type: ignore[no-untyped-def]
+    from platform_testkit import make_submission
+    from submissions.models import Status, Submission
+
+    submission = make_submission(mentee_a, make_assignment(), status=Status.SCORED, score=90.0)
+    client = logged_in_admin("mona", "mentor-pass-2")
+    listing = client.get("/admin/submissions/submission/")
+    assert listing.status_code == 200 and "rejudge_selected" in listing.content.decode()
+    response = client.post(
+        "/admin/submissions/submission/",
+        {"action": "rejudge_selected", "_selected_action": [submission.pk]},
+    )
+    assert response.status_code == 302
+    assert Submission.objects.get(pk=submission.pk).status == Status.QUEUED
