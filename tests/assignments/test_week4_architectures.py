@@ -90,7 +90,7 @@ def test_the_recipe_is_deterministic_and_gives_every_family_the_same_data(tmp_pa
             other = load_arrays(first / f"train_{family}" / name)
             assert all(np.array_equal(arrays[k], other[k]) for k in arrays), (family, name)
     labels = reference["labels.npz"]["labels"]
-    assert np.bincount(labels, minlength=10).tolist() == [10] * 10
+    assert np.bincount(labels, minlength=10).tolist() == [50] * 10  # 500 hidden images
     assert not (first / "train_alexnet" / "inputs.npz").read_bytes().count(b"labels")
 
 
@@ -162,7 +162,7 @@ def test_the_solution_earns_full_marks(tmp_path):
 def test_each_wrong_upload_loses_exactly_its_checks(case, tmp_path):
     raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
     parts = tuple(next(w for w in raw["wrong"] if w["path"] == case.path)["parts"])
-    if parts == EQUIVALENCE_PARTS:
+    if set(parts) <= set(EQUIVALENCE_PARTS):  # the ImageNet-size checks it breaks, if any
         bundle = equivalence_bundle(tmp_path, case.fails)
     else:  # a training bug: the comparison part it breaks (and any cheap part named with it)
         assert any(p.startswith("train_") for p in parts), parts

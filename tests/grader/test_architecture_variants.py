@@ -1,7 +1,8 @@
 """Week 4's correct uploads written in other styles than the solution (``variants/``) earn full
 marks on every equivalence check they are graded on, through the real grader and bubblewrap
 sandbox: the reference weights are mapped by role inside the sandbox, the outputs on hidden
-inputs compared on the trusted side."""
+inputs compared on the trusted side. Those written with another initialisation or training
+recipe also earn full marks on the comparison's parts they list (``train``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.assignments.conftest import bundle_dir, describe, zip_solution
-from tests.assignments.test_week4_architectures import SLUG, equivalence_bundle
+from tests.assignments.test_week4_architectures import SLUG, equivalence_bundle, parts_bundle
 
 VARIANTS = bundle_dir(SLUG) / "variants"
 
@@ -21,11 +22,14 @@ VARIANTS = bundle_dir(SLUG) / "variants"
 class Variant:
     path: str
     imagenet: tuple[str, ...]
+    train: tuple[str, ...] = ()
 
 
 def variants() -> list[Variant]:
     raw = tomllib.loads((VARIANTS / "expectations.toml").read_text())
-    return [Variant(v["path"], tuple(v["imagenet"])) for v in raw["variant"]]
+    return [
+        Variant(v["path"], tuple(v["imagenet"]), tuple(v.get("train", ()))) for v in raw["variant"]
+    ]
 
 
 def test_every_variant_file_is_listed_once_and_exists() -> None:
@@ -43,7 +47,8 @@ def grade_variant(variant: Variant, tmp_path: Path) -> dict:
 
 
 # The solution's full marks through the same mapping are test_week4_architectures' job.
-CASES = [Variant(f"variants/{v.path}", v.imagenet) for v in variants()]
+CASES = [Variant(f"variants/{v.path}", v.imagenet, v.train) for v in variants()]
+TRAINED = [(v, part) for v in CASES for part in v.train]
 
 
 @pytest.mark.slow
@@ -58,4 +63,23 @@ def test_a_correct_variant_earns_full_marks_on_every_check(variant: Variant, tmp
     assert set(graded) == expected, describe(report)
     for check in graded.values():
         assert check["points"] == pytest.approx(check["max_points"]), describe(report)
+    assert report["score"] == pytest.approx(100.0), describe(report)
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+@pytest.mark.parametrize(
+    ("variant", "part"), TRAINED, ids=[f"{v.path}-{part}" for v, part in TRAINED]
+)
+def test_a_correct_recipe_or_initialisation_earns_full_marks_in_the_comparison(
+    variant: Variant, part: str, tmp_path
+) -> None:
+    """Trained by the platform under the CPU budget, then scored on the hidden images: the
+    thresholds reward learning, not the solution's recipe (bench/week4_recipe_spread.py)."""
+    from grader.grading import GradeOptions, grade
+
+    bundle = parts_bundle(tmp_path, (part,))
+    upload = zip_solution(bundle_dir(SLUG) / variant.path)
+    report = grade(bundle, upload, GradeOptions(sandbox="bwrap")).to_dict()
+    assert report["status"] == "scored", describe(report)
     assert report["score"] == pytest.approx(100.0), describe(report)

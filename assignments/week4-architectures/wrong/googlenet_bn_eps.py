@@ -274,9 +274,9 @@ def train(model: nn.Module, batches, budget: dict) -> None:
     """The budget's work: one step of the budget's optimizer per batch the platform hands out.
 
     ``batches`` yields ``(images, labels)`` on the model's device: the platform draws the order
-    from ``seed``, gives ``batch_size`` images at a time and stops after the budget's images (or
-    where the next step would end past the ``seconds`` ceiling). The training split is never a
-    file: these batches are all the data there is.
+    from ``seed``, gives ``batch_size`` images at a time and stops after the budget's images,
+    on a loaded worker as on a quiet one (``seconds`` is only a safety net of CPU time). The
+    training split is never a file: these batches are all the data there is.
     """
     lr = float(budget["lr"])
     if budget.get("optimizer", "sgd") == "adam":
