@@ -1,5 +1,6 @@
 """Week 1 bundle: recipe, public tests, and its solution and wrong uploads graded for real."""
 
+import numpy as np
 import pytest
 
 from grader.bundle import load_bundle
@@ -38,6 +39,33 @@ def test_the_hidden_cases_include_the_edge_cases(tmp_path):
     assert any(image.shape[0] == 1 for image in images), "a batch of one"
     assert any(image.shape[2] != image.shape[3] for image in images), "a non-square image"
     assert {image.dtype.name for image in images} == {"float32", "float64", "uint8"}
+    means = [image.astype(np.float64).mean(axis=(0, 2, 3)) for image in images]
+    assert any((m > 80).all() for m in means), "channels far from zero (E[x^2] - E[x]^2 fails)"
+    spreads = [image.astype(np.float64).std(axis=(0, 2, 3)) for image in images]
+    assert any((s < 0.05).any() for s in spreads), "a nearly constant channel (eps placement)"
+    labels = [v for k, v in inputs.items() if k.startswith("one_hot/") and "/args/0" in k]
+    assert any(label.size == 0 for label in labels), "an empty batch"
+    widths = [int(v) for k, v in inputs.items() if k.startswith("one_hot/") and "/args/1/s" in k]
+    assert 1 in widths, "a single class"
+    strides = {
+        case: (int(inputs[f"im2col/{case}/args/2/s"]), int(inputs[f"im2col/{case}/args/3/s"]))
+        for case in range(8)
+    }
+    assert any(stride > kernel for kernel, stride in strides.values()), "stride past the kernel"
+    logits = [v for k, v in inputs.items() if k.startswith("topk_accuracy/") and "/args/0" in k]
+    assert any(len(np.unique(row)) < row.size for x in logits for row in x), "tied logits"
+
+
+def test_no_tie_spans_the_kth_place_of_a_label(tmp_path):
+    """The statement leaves a tie across the k-th place undecided, so no case holds one."""
+    inputs = load_arrays(build_hidden_data(SLUG, tmp_path) / "functions" / "inputs.npz")
+    for case in range(7):
+        logits = inputs[f"topk_accuracy/{case}/args/0"]
+        labels = inputs[f"topk_accuracy/{case}/args/1"]
+        k = int(inputs[f"topk_accuracy/{case}/args/2/s"])
+        picked = logits[np.arange(len(labels)), labels][:, None]
+        above, level = (logits > picked).sum(1), (logits == picked).sum(1)
+        assert ((above >= k) | (above + level <= k)).all(), case
 
 
 @pytest.mark.slow  # a pytest subprocess importing torch
