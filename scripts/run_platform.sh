@@ -89,8 +89,12 @@ trap stop INT TERM EXIT
 # queue alone, so a week 1 upload never waits behind a week 4 grading (submissions.queue).
 # The dispatcher beside them sends uploads the broker has not accepted and re-queues work a
 # dead worker left behind, on its own schedule (not a queued task).
-"$PY" -m celery -A arena_site worker -Q cpu,cpu-long,gpu --concurrency 1 --loglevel INFO \
-  -n "main@%h" &
+# With ARENA_SANDBOX_SLOTS=N (grader/sandbox/slots.py: each sandbox on cores of its own) the
+# two workers together run N gradings: the short worker one, the main worker the rest.
+SLOTS="$("$PY" -m grader.sandbox.slots concurrency)" || exit 1
+MAIN_CONCURRENCY=$(( SLOTS > 1 ? SLOTS - 1 : 1 ))
+"$PY" -m celery -A arena_site worker -Q cpu,cpu-long,gpu --concurrency "$MAIN_CONCURRENCY" \
+  --loglevel INFO -n "main@%h" &
 pids+=($!)
 "$PY" -m celery -A arena_site worker -Q cpu --concurrency 1 --loglevel INFO -n "short@%h" &
 pids+=($!)

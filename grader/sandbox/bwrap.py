@@ -41,6 +41,7 @@ from grader.sandbox.privileges import ChildSetup, make_preexec, rlimits_for
 from grader.sandbox.run_files import RunFiles, sweep_stale_run_dirs
 from grader.sandbox.runtime import RuntimeLayout, runtime_layout
 from grader.sandbox.seccomp import compile_filter
+from grader.sandbox.slots import Slot, acquire_slot, slot_config
 
 __all__ = ["BwrapSandbox", "build_bwrap_argv", "gpu_device_nodes"]
 
@@ -246,7 +247,7 @@ class BwrapSandbox(Sandbox):
         return {p: files.staging_point(p) for p in paths if not _reachable_by_others(p)}
 
     def _spawn_run(
-        self, spec: SandboxSpec, files: RunFiles, cgroup: RunCgroup
+        self, spec: SandboxSpec, files: RunFiles, cgroup: RunCgroup, slot: Slot | None
     ) -> tuple[subprocess.Popen[bytes], float, float]:
         """Start bubblewrap for `spec`; returns the process, its start time and start duration."""
         sources = self._sources(spec, files)
@@ -255,6 +256,7 @@ class BwrapSandbox(Sandbox):
             staged_binds=list(sources.items()),
             rlimits=rlimits_for(spec.limits),
             user=self._user,
+            cpus=slot.cpus if slot is not None else (),
         )
         with _seccomp_descriptor() as seccomp_fd:  # closed here once bubblewrap holds a copy
             argv = build_bwrap_argv(
@@ -277,12 +279,19 @@ class BwrapSandbox(Sandbox):
             if not mount.source.exists():
                 raise GraderError(f"sandbox mount source {mount.source} does not exist")
         sweep_stale_run_dirs()
+        # Taken before anything is made, given back after everything is gone: while a run's
+        # processes may live, nobody else is given its cores.
+        with acquire_slot(slot_config()) as slot, self._run(spec, stdin, slot) as process:
+            yield process
+
+    @contextlib.contextmanager
+    def _run(self, spec: SandboxSpec, stdin: bytes, slot: Slot | None) -> Iterator[LocalProcess]:
         files = RunFiles(self._user)
         cgroup: RunCgroup | None = None
         process: LocalProcess | None = None
         try:
-            cgroup = create_run_cgroup(spec.limits)
-            popen, started, start_s = self._spawn_run(spec, files, cgroup)
+            cgroup = create_run_cgroup(spec.limits, slot.cpus if slot is not None else ())
+            popen, started, start_s = self._spawn_run(spec, files, cgroup, slot)
             process = LocalProcess(
                 popen,
                 spec.limits,

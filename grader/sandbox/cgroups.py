@@ -1,4 +1,5 @@
-"""One control group per sandbox run: memory (no swap), process count, CPU accounting.
+"""One control group per sandbox run: memory (no swap), process count, CPU accounting, and
+(when the run holds a CPU slot, `slots.py`) a cpuset the run's processes cannot leave.
 
 Bubblewrap sets no resource limits of its own, so its backend puts every run in a fresh cgroup
 (v1 or v2, whichever the host has), joined by the child before it execs bubblewrap. The cgroup
@@ -8,12 +9,14 @@ CPU time used (all threads and children) and whether the kernel's OOM killer fir
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
 import time
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from pathlib import Path
 
 from grader.errors import GraderError, SandboxUnavailable
@@ -162,17 +165,30 @@ def _v1_dir(controller: str) -> Path:
     return base / _own_v1_path(controller)
 
 
+def _v1_has(controller: str) -> bool:
+    try:
+        return _v1_dir(controller).is_dir()
+    except SandboxUnavailable:
+        return False
+
+
 def _write(path: Path, value: str) -> None:
     path.write_text(value)
 
 
-def _create_v1(name: str, limits: Limits) -> _V1Cgroup:
-    dirs = {c: _v1_dir(c) / name for c in V1_CONTROLLERS}
+def _create_v1(name: str, limits: Limits, cpus: Sequence[int] = ()) -> _V1Cgroup:
+    controllers = [*V1_CONTROLLERS, *(["cpuset"] if cpus else [])]
+    dirs = {c: _v1_dir(c) / name for c in controllers}
     cgroup = _V1Cgroup(dirs)
     try:
         for path in dirs.values():
             path.mkdir()
         _limit_v1(dirs, limits)
+        if cpus:
+            cpuset = dirs["cpuset"]
+            # A v1 cpuset starts empty and takes no process until both are set.
+            _write(cpuset / "cpuset.mems", (cpuset.parent / "cpuset.mems").read_text().strip())
+            _write(cpuset / "cpuset.cpus", _cpu_list(cpus))
     except OSError:
         cgroup._remove_dirs_quietly()
         raise
@@ -192,11 +208,18 @@ def _limit_v1(dirs: dict[str, Path], limits: Limits) -> None:
     _write(dirs["pids"] / "pids.max", str(limits.pids))
 
 
-def _create_v2(name: str, limits: Limits) -> _V2Cgroup:
+def _cpu_list(cpus: Sequence[int]) -> str:
+    return ",".join(str(c) for c in cpus)
+
+
+def _create_v2(name: str, limits: Limits, cpus: Sequence[int] = ()) -> _V2Cgroup:
     parent = CGROUP_ROOT / V2_PARENT
     parent.mkdir(exist_ok=True)
     for holder in (parent.parent, parent):
         _write(holder / "cgroup.subtree_control", "+memory +pids +cpu")
+        if cpus:
+            with contextlib.suppress(OSError):  # not delegated: the affinity alone pins the run
+                _write(holder / "cgroup.subtree_control", "+cpuset")
     path = parent / name
     path.mkdir()
     cgroup = _V2Cgroup(path)
@@ -205,6 +228,8 @@ def _create_v2(name: str, limits: Limits) -> _V2Cgroup:
         if (path / "memory.swap.max").exists():
             _write(path / "memory.swap.max", "0")
         _write(path / "pids.max", str(limits.pids))
+        if cpus and (path / "cpuset.cpus").exists():
+            _write(path / "cpuset.cpus", _cpu_list(cpus))
     except OSError:
         cgroup._remove_dirs_quietly()
         raise
@@ -230,15 +255,18 @@ def _sweep_stale(parents: list[Path]) -> None:
                 continue  # raced with another worker's sweep, or busy: leave it
 
 
-def create_run_cgroup(limits: Limits) -> RunCgroup:
-    """A fresh cgroup for one run, with the memory and process limits set."""
+def create_run_cgroup(limits: Limits, cpus: Sequence[int] = ()) -> RunCgroup:
+    """A fresh cgroup for one run, with the memory and process limits set; with `cpus`, its
+    processes are confined to those cores (a cpuset, where the host has the controller)."""
     name = f"arena-{uuid.uuid4().hex[:12]}"
     try:
         if _is_v1():
-            _sweep_stale([_v1_dir(c) for c in V1_CONTROLLERS])
-            return _create_v1(name, limits)
+            with_cpuset = bool(cpus) and _v1_has("cpuset")
+            controllers = [*V1_CONTROLLERS, *(["cpuset"] if with_cpuset else [])]
+            _sweep_stale([_v1_dir(c) for c in controllers])
+            return _create_v1(name, limits, cpus if with_cpuset else ())
         _sweep_stale([CGROUP_ROOT / V2_PARENT])
-        return _create_v2(name, limits)
+        return _create_v2(name, limits, cpus)
     except OSError as exc:
         raise SandboxUnavailable(
             f"cannot create a cgroup for the sandbox ({exc}); the bwrap backend needs a "

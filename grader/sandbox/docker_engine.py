@@ -33,6 +33,7 @@ from grader.sandbox.container_config import RunnerImage, container_settings, run
 from grader.sandbox.host_paths import ENV_VAR as HOST_PATHS_VAR
 from grader.sandbox.local_process import signal_exit_code
 from grader.sandbox.reaper import spawn_reaper, sweep_expired_containers
+from grader.sandbox.slots import Slot, acquire_slot, slot_config
 from grader.sandbox.streams import CappedBuffer
 
 __all__ = ["DockerSandbox"]
@@ -230,11 +231,14 @@ class DockerSandbox(Sandbox):
             return exc.message
         return None
 
-    def _create(self, spec: SandboxSpec, stdin: bool) -> str:
+    def _create(self, spec: SandboxSpec, stdin: bool, slot: Slot | None = None) -> str:
         for mount in spec.mounts:
             if not mount.source.exists():
                 raise GraderError(f"sandbox mount source {mount.source} does not exist")
         settings = container_settings(spec, self._image, stdin=stdin)
+        if slot is not None:  # the run's CPU slot (slots.py): its cores and no more
+            settings["host_config"]["cpuset_cpus"] = slot.cpu_list
+            settings["host_config"]["nano_cpus"] = len(slot.cpus) * 1_000_000_000
         api = self._client.api
         settings["host_config"] = api.create_host_config(**settings["host_config"])
         try:
@@ -255,9 +259,12 @@ class DockerSandbox(Sandbox):
         sock: socket.socket | None = None
         reader: _AttachReader | None = None
         processes: list[DockerProcess] = []
+        # The CPU slot is held until the container is removed (given back last, below).
+        slot_hold = contextlib.ExitStack()
         try:
+            slot = slot_hold.enter_context(acquire_slot(slot_config()))
             sweep_expired_containers(self._client)  # left by dead workers whose reaper died too
-            container_id = self._create(spec, bool(stdin))
+            container_id = self._create(spec, bool(stdin), slot)
             params = {"stdout": 1, "stderr": 1, "stream": 1, "stdin": int(bool(stdin))}
             sock = _raw_socket(api.attach_socket(container_id, params=params))
             reader = _AttachReader(sock, spec.limits.output_bytes)
@@ -272,6 +279,7 @@ class DockerSandbox(Sandbox):
             self._teardown(container_id, sock, reader)
             for process in processes:
                 process.join_watchdog()
+            slot_hold.close()
 
     def _teardown(
         self, container_id: str | None, sock: socket.socket | None, reader: _AttachReader | None

@@ -1,6 +1,8 @@
 """What the child does between fork and exec of bubblewrap (Popen's `preexec_fn`).
 
-In this order: join the run's cgroup (while still allowed to), stage bind sources in a private
+In this order: join the run's cgroup (while still allowed to), pin to the run's CPU slot
+(inherited by every process of the sandbox; the cgroup's cpuset, where there is one, makes it
+binding), stage bind sources in a private
 mount namespace, set the rlimits, drop to the sandbox user (threat 7b: a user namespace made by
 root would map the sandbox to host uid 0), forbid new privileges, and die with the worker.
 
@@ -42,6 +44,7 @@ class ChildSetup:
     staged_binds: Sequence[tuple[str, str]] = ()  # (host source, staging path)
     rlimits: Sequence[tuple[int, int, int]] = ()  # (resource, soft, hard)
     user: SandboxUser | None = None  # switch to this user (only when we are root)
+    cpus: Sequence[int] = ()  # the run's CPU slot; empty: every core the worker has
 
 
 def rlimits_for(limits: Limits) -> list[tuple[int, int, int]]:
@@ -76,12 +79,15 @@ def make_preexec(setup: ChildSetup) -> Callable[[], None]:
     binds = [(os.fsencode(s), os.fsencode(t)) for s, t in setup.staged_binds]
     rlimits = list(setup.rlimits)
     user = setup.user
+    cpus = set(setup.cpus)
 
     def preexec() -> None:
         for path in procs:
             fd = os.open(path, os.O_WRONLY)
             os.write(fd, b"0")  # "0": the writing process itself joins
             os.close(fd)
+        if cpus:
+            os.sched_setaffinity(0, cpus)
         if binds:
             _stage_binds(binds)
         for which, soft, hard in rlimits:
