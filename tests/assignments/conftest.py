@@ -217,3 +217,112 @@ def assert_same_arrays(first: Path, second: Path) -> None:
         assert a.keys() == b.keys(), name
         for key in a:
             assert a[key].dtype == b[key].dtype and (a[key] == b[key]).all(), f"{name}:{key}"
+
+
+# -- Grading each upload once per session -------------------------------------------------
+# The generic battery (test_every_bundle.py) and a bundle's own tests ask for the same
+# reports (the solution's, each wrong upload's): ``graded`` grades an upload once and hands
+# every later caller the same report, keyed by what decides it (the bundle, the upload's
+# bytes, the sandbox and the ARENA_* environment).
+_GRADED: dict[tuple[str, str, str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
+
+
+def graded(slug: str, upload: Path, sandbox: str = "bwrap") -> dict[str, Any]:
+    """``grade_bundle`` of ``upload`` (a folder or file is zipped first), cached per session.
+    Callers must not change the report they get."""
+    import hashlib
+
+    upload = Path(upload)
+    archive = upload if upload.suffix == ".zip" else zip_solution(upload)
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("ARENA_")))
+    key = (slug, hashlib.sha256(_zip_contents(archive)).hexdigest(), sandbox, environment)
+    if key not in _GRADED:
+        _GRADED[key] = grade_bundle(slug, archive, sandbox)
+    return _GRADED[key]
+
+
+def _zip_contents(archive: Path) -> bytes:
+    """The names and bytes of the archive's members (not the zip's timestamps)."""
+    with zipfile.ZipFile(archive) as opened:
+        return b"\0".join(
+            info.filename.encode() + b"\0" + opened.read(info)
+            for info in sorted(opened.infolist(), key=lambda i: i.filename)
+        )
+
+
+@dataclass(frozen=True)
+class BundleExpectations:
+    """``wrong/expectations.toml`` beyond its ``[[wrong]]`` cases:
+
+    - ``[solution] partial``: checks the reference earns only part of (a competition that
+      leaves headroom above the reference); every other check it earns in full.
+    - ``[starter] copies``: starter files that are copies of repository files
+      (``{"canvases.py" = "arena_datasets/localization.py"}``), checked byte for byte.
+    """
+
+    partial: tuple[str, ...] = ()
+    copies: tuple[tuple[str, str], ...] = ()
+
+
+def bundle_expectations(slug: str) -> BundleExpectations:
+    path = bundle_dir(slug) / "wrong" / "expectations.toml"
+    raw = tomllib.loads(path.read_text()) if path.is_file() else {}
+    return BundleExpectations(
+        partial=tuple(raw.get("solution", {}).get("partial", ())),
+        copies=tuple(sorted(raw.get("starter", {}).get("copies", {}).items())),
+    )
+
+
+def wrong_upload(case: WrongCase, work: Path) -> Path:
+    """The upload of a wrong case: its file or folder, plus the solution's non-Python files
+    (weights) and any solution module it lacks when ``weights_from = "solution"`` (the bug is in
+    the code; weights are not committed once per case)."""
+    raw = tomllib.loads((bundle_dir(case.slug) / "wrong" / "expectations.toml").read_text())
+    entry = next(w for w in raw["wrong"] if w["path"] == case.path)
+    if entry.get("weights_from") != "solution":
+        return case.upload
+    import shutil
+
+    folder = work / Path(case.path).stem
+    if case.upload.is_dir():
+        shutil.copytree(case.upload, folder)
+    else:
+        folder.mkdir(parents=True)
+        shutil.copy(case.upload, folder / "submission.py")
+    solution = bundle_dir(case.slug) / "solution"
+    for path in sorted(solution.iterdir()):
+        wanted = path.suffix != ".py" or _imported_by(folder, path.stem)
+        if path.is_file() and wanted and not (folder / path.name).exists():
+            shutil.copy(path, folder / path.name)
+    return folder
+
+
+def _imported_by(folder: Path, module: str) -> bool:
+    """Whether a module of ``folder`` imports ``module`` (a solution helper such as pretrained.py)."""
+    import ast
+
+    for source in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import) and any(a.name == module for a in node.names):
+                return True
+            if isinstance(node, ast.ImportFrom) and node.module == module:
+                return True
+    return False
+
+
+def assert_earns(report: dict[str, Any], fails: tuple[str, ...], partial: tuple[str, ...]) -> None:
+    """``fails`` earn 0, ``partial`` checks something up to their maximum, every other check
+    its maximum; the score is the sum."""
+    assert report["status"] == "scored", describe(report)
+    assert_closed_vocabulary(report)
+    points = check_points(report)
+    unknown = (set(fails) | set(partial)) - set(points)
+    assert not unknown, f"expectations name checks the report lacks: {unknown}; {describe(report)}"
+    for name, (earned, maximum) in points.items():
+        if name in fails:
+            assert earned == pytest.approx(0.0), f"{name}: {describe(report)}"
+        elif name in partial:
+            assert 0.0 < earned <= maximum + 1e-9, f"{name}: {describe(report)}"
+        else:
+            assert earned == pytest.approx(maximum), f"{name}: {describe(report)}"
+    assert report["score"] == pytest.approx(sum(p for p, _ in points.values())), describe(report)
