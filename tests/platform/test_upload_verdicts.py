@@ -106,3 +106,17 @@ def test_a_rejected_upload_shows_its_verdict_on_the_result_page(  # type: ignore
     client.force_login(mentee_a)
     page = client.get(f"/submissions/{answer['id']}/").content.decode()
     assert 'data-status="rejected"' in page and "syntax" in page
+
+
+def test_the_portal_form_sends_a_rejected_upload_to_its_verdict(  # type: ignore[no-untyped-def]
+    assignment, mentee_a, client
+):
+    name, content = CASES["syntax"]
+    client.force_login(mentee_a)
+    response = client.post(
+        f"/assignments/{assignment.slug}/submit/", {"file": _named(name, content)}, follow=True
+    )
+    (row,) = Submission.objects.filter(owner=mentee_a)
+    assert response.redirect_chain[-1][0] == f"/submissions/{row.pk}/"
+    page = response.content.decode()
+    assert f"Submission #{row.pk} was rejected" in page and "queued for grading" not in page

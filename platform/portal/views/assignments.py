@@ -47,6 +47,11 @@ def submit(request: HttpRequest, slug: str) -> HttpResponse:
     except SubmissionRefused as refused:
         form.add_error("file", refused.message)
         return _assignment_page(request, assignment, form, status=refused.http_status)
+    if submission.is_final:  # decided at upload (a syntax error, an unsafe archive...)
+        messages.error(
+            request, f"Submission #{submission.pk} was rejected: {submission.error_message}"
+        )
+        return redirect("portal:result", submission_id=submission.pk)
     messages.success(request, f"Submission #{submission.pk} received; it is queued for grading.")
     return redirect(f"{reverse('portal:my-submissions')}?assignment={assignment.slug}")
 
