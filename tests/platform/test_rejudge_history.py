@@ -202,3 +202,38 @@ def test_a_rejudge_in_flight_does_not_block_the_mentees_uploads(graded_course, m
     assert rejudge_one(alice) is True  # queued again by a mentor
     upload = SimpleUploadedFile("submission.py", REFERENCE_SOLUTION.read_bytes())
     assert create_submission(mentee_a, assignment, upload).status == Status.QUEUED
+
+
+def test_a_changed_bundle_on_restart_offers_the_rejudge_that_answers_it(  # type: ignore[no-untyped-def]
+    tmp_path, settings, mentee_a, mentor
+):
+    """End to end on the catalogue: seed, grade, edit the bundle, seed again (as a restart
+    does), then the outdated rejudge re-grades under the new hash and clears the notice."""
+    import io
+    import shutil
+
+    from courses.models import Assignment
+    from platform_testkit import BUNDLES, SMOKE_SLUG
+
+    root = tmp_path / "assignments"
+    shutil.copytree(BUNDLES / SMOKE_SLUG, root / SMOKE_SLUG)
+    settings.ARENA_ASSIGNMENTS = root
+    call_command("seed_course", assignments=root, stdout=io.StringIO())
+    assignment = Assignment.objects.get(slug=SMOKE_SLUG)
+    graded = queued_row(mentee_a, assignment)
+    grade_with(graded, 80.0)
+    first_hash = assignment.bundle_hash
+
+    readme = root / SMOKE_SLUG / "README.md"
+    readme.write_text(readme.read_text() + "\nA fix to the statement.\n")
+    call_command("seed_course", assignments=root, stdout=io.StringIO())
+    assignment.refresh_from_db()
+    assert assignment.bundle_update_pending and assignment.bundle_hash != first_hash
+    assert list(outdated(assignment)) == [graded]
+
+    assert rejudge_outdated(assignment) == 1
+    grade_with(Submission.objects.get(pk=graded.pk), 90.0)
+    assignment.refresh_from_db()
+    assert not assignment.bundle_update_pending
+    assert [r.bundle_hash for r in judgings(graded)] == [assignment.bundle_hash, first_hash]
+    assert board(assignment, mentor) == [("alice", 90.0)]
