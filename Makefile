@@ -50,6 +50,8 @@ bench: setup
 	$(PY) -m bench.grader_timer --sandbox bwrap
 	$(PY) -m bench.reference_models_bench throughput
 	$(PY) -m bench.reference_models_bench recipe mnist-5k-simple-cnn fashion-mnist-resnet18
+	$(PY) -m bench.week4_recipe_spread
+	$(PY) -m bench.week4_grading_time
 
 clean:
 	rm -rf var/run var/tmp
