@@ -51,18 +51,25 @@ def board_columns(assignment: Assignment) -> list[Column]:
         if not isinstance(scoring, dict):
             continue
         name = str(part.get("name", ""))
-        found.append((name, str(scoring.get("metric", "accuracy"))))
+        found.append((name, str(part.get("kind", "")), str(scoring.get("metric", "accuracy"))))
         if scoring.get("speed_points"):
-            found.append((name, THROUGHPUT))
+            found.append((name, str(part.get("kind", "")), THROUGHPUT))
     # A part's name is added to the label only where two columns would read alike.
-    repeated = Counter(metric for _, metric in found)
+    repeated = Counter(metric for *_, metric in found)
     columns = []
-    for part, metric in found:
+    for part, kind, metric in found:
         words = metric_words(metric)
-        label = f"{words.label} ({part.replace('_', ' ')})" if repeated[metric] > 1 else words.label
+        label = f"{words.label} ({part_words(part, kind)})" if repeated[metric] > 1 else words.label
         key = f"{part}/{metric}" if multi else metric
         columns.append(Column(key, label, words.unit, words.format, part))
     return columns
+
+
+def part_words(part: str, kind: str) -> str:
+    """``train_alexnet`` (a train part) -> ``alexnet, trained``; ``localize`` -> ``localize``."""
+    if kind == "train" and part.startswith("train_"):
+        return f"{part.removeprefix('train_').replace('_', ' ')}, trained"
+    return part.replace("_", " ")
 
 
 def private_key(key: str) -> str:

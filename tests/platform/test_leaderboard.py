@@ -215,8 +215,8 @@ def test_the_columns_are_the_scored_metrics_in_words():  # type: ignore[no-untyp
         {"name": "train_vgg16", "kind": "train", "scoring": {"metric": "accuracy"}},
     ]
     assert [c.heading for c in board_columns(week4)] == [
-        "Accuracy (train alexnet)",
-        "Accuracy (train vgg16)",
+        "Accuracy (alexnet, trained)",
+        "Accuracy (vgg16, trained)",
     ]
     single = Assignment(slug="w2")
     single.parts = [
