@@ -52,6 +52,7 @@ bench: setup
 	$(PY) -m bench.reference_models_bench recipe mnist-5k-simple-cnn fashion-mnist-resnet18
 	$(PY) -m bench.week4_recipe_spread
 	$(PY) -m bench.week4_grading_time
+	$(PY) -m bench.upload_verdicts
 
 clean:
 	rm -rf var/run var/tmp
