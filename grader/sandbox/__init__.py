@@ -8,9 +8,9 @@ from grader.sandbox.base import (
     Sandbox,
     SandboxProcess,
     SandboxSpec,
-    get_sandbox,
 )
 from grader.sandbox.environment import SANDBOX_USER, grant_sandbox_access
+from grader.sandbox.registry import get_sandbox
 
 __all__ = [
     "PYTHON_PLACEHOLDER",

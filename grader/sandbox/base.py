@@ -32,7 +32,6 @@ __all__ = [
     "Sandbox",
     "SandboxProcess",
     "SandboxSpec",
-    "get_sandbox",
 ]
 
 PYTHON_PLACEHOLDER = "{python}"
@@ -150,10 +149,3 @@ class Sandbox(ABC):
     @abstractmethod
     def available(cls) -> str | None:
         """None if this backend can run here, else the reason in words."""
-
-
-def get_sandbox(name: str = "auto") -> Sandbox:
-    """The backend called `name`; "auto" picks docker, else bwrap, and never "none"."""
-    from grader.sandbox.registry import select_sandbox
-
-    return select_sandbox(name)

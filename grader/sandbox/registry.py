@@ -5,7 +5,7 @@ from __future__ import annotations
 from grader.errors import SandboxUnavailable
 from grader.sandbox.base import Sandbox
 
-__all__ = ["BACKEND_NAMES", "select_sandbox"]
+__all__ = ["BACKEND_NAMES", "get_sandbox", "select_sandbox"]
 
 BACKEND_NAMES = ("auto", "docker", "bwrap", "none")
 
@@ -50,3 +50,8 @@ def select_sandbox(name: str = "auto") -> Sandbox:
         + "; ".join(reasons)
         + "). Set ARENA_SANDBOX=none only on a development machine you do not mind exposing."
     )
+
+
+def get_sandbox(name: str = "auto") -> Sandbox:
+    """The backend called `name`; "auto" picks docker, else bwrap, and never "none"."""
+    return select_sandbox(name)
