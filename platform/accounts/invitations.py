@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from accounts import emails
+from accounts import audit, emails
 from accounts.mentor_role import grant_mentor_role
 from accounts.models import Enrolment, Invitation, Role
 from accounts.recipients import Recipient
@@ -58,6 +58,7 @@ def invite(
             outcome.skipped.append((recipient, reason))
             continue
         invitation, token = _create(course, recipient, invited_by, role)
+        audit.record(invited_by, recipient.email, "invitation", "", f"{role} of {course.slug}")
         _send(invitation, link_for(token), outcome)
     return outcome
 
@@ -73,14 +74,17 @@ def send_again(invitation: Invitation, invited_by: AbstractBaseUser, link_for: L
         )
         recipient = Recipient(0, invitation.email, invitation.name, invitation.username)
         fresh, token = _create(invitation.course, recipient, invited_by, invitation.role)
+        audit.record(invited_by, invitation.email, "invitation", "old link", "new link sent")
     _send(fresh, link_for(token), outcome)
     return outcome
 
 
-def withdraw(invitation: Invitation) -> bool:
+def withdraw(invitation: Invitation, actor: AbstractBaseUser) -> bool:
     changed = Invitation.objects.filter(
         pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
+    if changed:
+        audit.record(actor, invitation.email, "invitation", "pending", "withdrawn")
     return changed == 1
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from rest_framework.authtoken.models import Token
 
+from accounts import audit
 from accounts.api_tokens import expires_at, is_expired, revoke_tokens
 from accounts.models import Enrolment, Role
 
@@ -39,7 +40,7 @@ class NotAllowed(Exception):
     """The message says why the account cannot be changed from here."""
 
 
-def set_active(user, active: bool) -> None:  # type: ignore[no-untyped-def]
+def set_active(actor, user, active: bool) -> None:  # type: ignore[no-untyped-def]
     """Disables (or enables again) a mentee who left the course: their sessions and token stop
     working at once, their submissions and board entries stay. Mentors and superusers are
     changed by a superuser in /admin/, never by another mentor."""
@@ -48,6 +49,8 @@ def set_active(user, active: bool) -> None:  # type: ignore[no-untyped-def]
     if user.is_active != active:
         user.is_active = active
         user.save(update_fields=["is_active"])
+        states = ("disabled", "active") if active else ("active", "disabled")
+        audit.record(actor, user.get_username(), "account", *states)
     if not active:
         revoke_tokens(user)
 

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts import api_tokens, invitations, people
+from accounts import api_tokens, audit, invitations, people
 from accounts.forms import AcceptForm, InviteForm
 from accounts.invitations import InvitationRefused
 from accounts.models import Invitation
@@ -81,7 +81,7 @@ def send_again(request: HttpRequest, invitation_id: int) -> HttpResponse:
 @require_POST
 def withdraw(request: HttpRequest, invitation_id: int) -> HttpResponse:
     invitation = get_object_or_404(Invitation, pk=invitation_id)
-    if invitations.withdraw(invitation):
+    if invitations.withdraw(invitation, request.user):
         messages.success(request, f"The invitation to {invitation.email} no longer works.")
     else:
         messages.info(request, "That invitation was already used or withdrawn.")
@@ -162,7 +162,7 @@ def set_active(request: HttpRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=user_id)
     active = request.POST.get("active") == "1"
     try:
-        people.set_active(user, active)
+        people.set_active(request.user, user, active)
     except people.NotAllowed as refused:
         messages.error(request, str(refused))
     else:
@@ -176,6 +176,7 @@ def set_active(request: HttpRequest, user_id: int) -> HttpResponse:
 def revoke_user_token(request: HttpRequest, user_id: int) -> HttpResponse:
     user = get_object_or_404(get_user_model(), pk=user_id)
     if api_tokens.revoke_tokens(user):
+        audit.record(request.user, user.get_username(), "API token", "live", "revoked")
         messages.success(request, f"{user.get_username()}'s API token is revoked.")
     else:
         messages.info(request, f"{user.get_username()} had no API token.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accounts import audit
 from accounts.api_tokens import expires_at, issue_token, revoke_tokens
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
@@ -38,4 +39,7 @@ def revoke_own_token(request: Request) -> Response:
 @permission_classes([IsMentor])
 def revoke_user_token(request: Request, username: str) -> Response:
     user = get_object_or_404(get_user_model(), username=username)
-    return Response({"username": user.get_username(), "revoked": revoke_tokens(user)})
+    revoked = revoke_tokens(user)
+    if revoked:
+        audit.record(request.user, user.get_username(), "API token", "live", "revoked")
+    return Response({"username": user.get_username(), "revoked": revoked})

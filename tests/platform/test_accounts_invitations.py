@@ -219,3 +219,16 @@ def test_too_many_addresses_at_once_invite_nobody(mentor, course):  # type: igno
     page = invite(mentor_client(mentor), course, addresses).content.decode()
     assert "201 addresses at once is too many" in page
     assert mail.outbox == [] and not Invitation.objects.exists()
+
+
+def test_invitations_are_in_the_audit_trail(mentor, course):  # type: ignore[no-untyped-def]
+    from courses.models import AuditEvent
+
+    client = mentor_client(mentor)
+    invite(client, course, "ann@example.org")
+    client.post(f"/accounts/invite/{Invitation.objects.get().pk}/withdraw/")
+    events = list(AuditEvent.objects.order_by("id").values_list("subject", "new_value"))
+    assert events == [
+        ("ann@example.org", f"mentee of {course.slug}"),
+        ("ann@example.org", "withdrawn"),
+    ]

@@ -195,3 +195,25 @@ def test_mentors_are_not_disabled_by_mentors_nor_anyone_by_mentees(mentor, mente
     other.refresh_from_db()
     mentor.refresh_from_db()
     assert other.is_active and mentor.is_active
+
+
+def test_mentors_account_actions_are_in_the_audit_trail(mentor, mentee_a):  # type: ignore[no-untyped-def]
+    from courses.models import AuditEvent
+
+    token = log_in()["token"]
+    client = Client()
+    client.force_login(mentor)
+    client.post(f"/accounts/people/{mentee_a.pk}/revoke-token/")
+    client.post(f"/accounts/people/{mentee_a.pk}/active/", {"active": "0"})
+    assert not Token.objects.filter(key=token).exists()
+    events = list(
+        AuditEvent.objects.order_by("id").values_list(
+            "actor_name", "subject", "field", "old_value", "new_value"
+        )
+    )
+    assert events == [
+        ("mira", "alice", "API token", "live", "revoked"),
+        ("mira", "alice", "account", "active", "disabled"),
+    ]
+    dashboard = client.get("/dashboard/audit/").content.decode()
+    assert 'data-audit-field="account"' in dashboard
