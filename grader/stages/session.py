@@ -144,7 +144,9 @@ def _run_stage(
     connected = False
     try:
         with config.sandbox.open(_spec(config, ipc_dir, pretrained_dir)) as proc:
-            deadline = started + config.limits.wall_seconds
+            # From the process's start: waiting for a CPU slot (sandbox/slots.py) is not the
+            # submission's time.
+            deadline = time.monotonic() + config.limits.wall_seconds
             try:
                 channel.accept(
                     lambda: proc.poll() is None, min(CONNECT_TIMEOUT_S, config.limits.wall_seconds)
