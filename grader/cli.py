@@ -1,7 +1,8 @@
 """``python -m grader list|grade``: contracts.md section 2.
 
-``grade`` exits 0 whenever grading finished, whatever the verdict; 2 when the grader itself
-could not run (bad arguments, a broken bundle), with the reason on stderr.
+``grade`` exits 0 whenever grading finished, whatever the verdict. When the grader itself could
+not run it says why on stderr and exits ``EXIT_PERMANENT`` (3) if running again cannot help (a
+broken bundle, bad arguments: ``GraderError.permanent``), else ``EXIT_RETRYABLE`` (2).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from grader.errors import GraderError
 from grader.report import Report
 
 SANDBOXES = ("auto", "docker", "bwrap", "none")
+EXIT_RETRYABLE = 2
+EXIT_PERMANENT = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except GraderError as exc:
         print(f"grader: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_PERMANENT if exc.permanent else EXIT_RETRYABLE
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from leaderboards.services import update_entry
 
+from grader.cli import EXIT_PERMANENT
 from submissions.fairness import next_in_line
 from submissions.grading import GraderRun, run_grader
 from submissions.history import record_judging
@@ -131,6 +132,12 @@ def worker_failure_message(exc: Exception) -> str:
 
 
 def record(submission: Submission, run: GraderRun) -> str | None:
+    if run.exit_code == EXIT_PERMANENT and not run.timed_out:
+        # The grader says running again cannot help (a broken bundle): an error at once, not
+        # ARENA_GRADING_MAX_ATTEMPTS gradings of the same broken bundle.
+        tail = run.stderr.strip()[-1500:]
+        report = infrastructure_report("grader", f"the grader cannot grade this: {tail}")
+        return _finish(submission, Status.ERROR, report, None)
     problem = _infrastructure_problem(run)
     if problem is not None:
         return _infrastructure_failure(submission, infrastructure_report(*problem))

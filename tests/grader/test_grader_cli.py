@@ -46,7 +46,8 @@ def test_an_unknown_assignment_is_a_grader_error(tmp_path: Path) -> None:
     result = grader(
         "grade", "--assignment", "nope", "--submission", __file__, "--json", home=tmp_path
     )
-    assert result.returncode == 2 and "no assignment bundle named 'nope'" in result.stderr
+    # A missing bundle is permanent: running again cannot help (the platform does not retry).
+    assert result.returncode == 3 and "no assignment bundle named 'nope'" in result.stderr
 
 
 def test_a_rejected_upload_still_exits_zero(tmp_path: Path) -> None:

@@ -181,3 +181,37 @@ def test_a_worker_side_exception_ends_the_attempt_at_once_with_its_cause(  # typ
     queued.refresh_from_db()
     assert (queued.status, queued.error_kind, queued.claim_token) == (Status.QUEUED, "worker", "")
     assert "FileNotFoundError" in queued.error_message
+
+
+def test_a_broken_bundle_is_an_error_at_once_not_graded_again(  # type: ignore[no-untyped-def]
+    queued, tmp_path, django_capture_on_commit_callbacks
+):
+    # The real grader on a bundle with a misspelt key: a permanent error (exit 3), which the
+    # pipeline records at once instead of retrying ARENA_GRADING_MAX_ATTEMPTS times.
+    import shutil
+    import subprocess
+    import sys
+
+    from django.conf import settings
+    from platform_testkit import BUNDLES
+
+    broken = tmp_path / "platform-smoke"
+    shutil.copytree(BUNDLES / "platform-smoke", broken)
+    manifest = broken / "assignment.toml"
+    manifest.write_text(manifest.read_text().replace("daily_quota", "daily_qouta"))
+    upload = broken / "solution" / "submission.py"
+    process = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", "--assignment", str(broken), "--submission",
+         str(upload), "--json", "--sandbox", "none"],
+        cwd=settings.REPO_ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )
+    run = finished_run(process.stdout, process.returncode, process.stderr)
+    claimed = pipeline.claim(queued.pk)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert pipeline.record(claimed, run) == Status.ERROR, process.stderr
+    assert callbacks == []  # nothing sent again
+    queued.refresh_from_db()
+    assert (queued.status, queued.infra_failures, queued.error_kind) == (
+        Status.ERROR, 0, "grader"
+    )
+    assert "daily_qouta" in queued.error_message
