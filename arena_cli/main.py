@@ -126,8 +126,24 @@ def _wait(client: ArenaClient, submission_id: int, timeout: float) -> dict[str, 
                 f"Still {submission['status']} after {timeout:.0f} s; "
                 f"check later with `arena status {submission_id}`."
             )
-        progress.show(submission["status"], elapsed)
+        progress.show(state(submission), elapsed)
         time.sleep(POLL_S)
+
+
+def state(submission: dict[str, Any]) -> str:
+    """The status, with the queue position and estimated start while it waits."""
+    queue = submission.get("queue") or {}
+    if submission.get("status") != "queued" or not queue.get("position"):
+        return str(submission.get("status"))
+    text = f"queued, position {queue['position']}"
+    wait = queue.get("estimated_wait_s")
+    if isinstance(wait, int | float):
+        text += (
+            f", starts in about {wait / 60:.0f} min"
+            if wait >= 90
+            else f", starts in about {wait:.0f} s"
+        )
+    return text
 
 
 class Progress:
@@ -165,7 +181,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _show(submission: dict[str, Any]) -> None:
     score = submission.get("score")
     print(
-        f"Submission {submission['id']} ({submission['assignment']}): {submission['status']}"
+        f"Submission {submission['id']} ({submission['assignment']}): {state(submission)}"
         + (f", score {score:.2f}" if score is not None else "")
     )
     for check in submission.get("checks") or []:

@@ -84,3 +84,15 @@ def test_the_api_and_the_result_page_report_the_position(  # type: ignore[no-unt
     client.force_login(mentee_b)
     panel = client.get(f"/submissions/{bob.pk}/panel/").content.decode()
     assert 'data-queue-position="2"' in panel and "Estimated start" in panel
+
+
+def test_the_command_line_client_says_the_position_while_it_waits() -> None:
+    from arena_cli.main import state
+
+    waiting = {"status": "queued", "queue": {"position": 3, "estimated_wait_s": 42.4}}
+    assert state(waiting) == "queued, position 3, starts in about 42 s"
+    later = {"status": "queued", "queue": {"position": 9, "estimated_wait_s": 600.0}}
+    assert state(later) == "queued, position 9, starts in about 10 min"
+    unknown = {"status": "queued", "queue": {"position": 2, "estimated_wait_s": None}}
+    assert state(unknown) == "queued, position 2"
+    assert state({"status": "running", "queue": None}) == "running"
