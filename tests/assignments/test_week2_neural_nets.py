@@ -117,3 +117,19 @@ def test_the_solution_earns_full_marks():
 @pytest.mark.parametrize("case", wrong_params(SLUG, pytest.mark.slow, pytest.mark.bwrap))
 def test_each_wrong_upload_loses_exactly_its_checks(case):
     assert_loses_exactly(grade_bundle(SLUG, zip_solution(case.upload)), case)
+
+
+def test_the_sigmoid_cases_reach_both_tails_past_the_overflow(tmp_path):
+    inputs = load_arrays(build_hidden_data(SLUG, tmp_path) / "functions" / "inputs.npz")
+    xs = [v for k, v in inputs.items() if k.startswith("sigmoid/")]
+    assert any(x.max() >= 1000 for x in xs) and any(x.min() <= -1000 for x in xs)
+    assert any(x.min() <= -100 for x in xs if x.size == 1), "a batch of one in the tail"
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_a_log_space_solution_earns_full_marks():
+    """tanh sigmoid, logsumexp softmax and loss: correct, not the reference's code (issue 12:
+    logits in the hundreds and softmax's rtol leave float32's log-space error room)."""
+    upload = bundle_dir(SLUG) / "variants" / "log_space"
+    assert_full_marks(grade_bundle(SLUG, zip_solution(upload)))
