@@ -90,3 +90,11 @@ def test_the_solution_earns_full_marks():
 @pytest.mark.parametrize("case", wrong_params(SLUG, pytest.mark.slow, pytest.mark.bwrap))
 def test_each_wrong_upload_loses_exactly_its_checks(case):
     assert_loses_exactly(grade_bundle(SLUG, zip_solution(case.upload)), case)
+
+
+@pytest.mark.slow
+@pytest.mark.bwrap
+def test_a_correct_solution_in_another_style_earns_full_marks():
+    """var_mean, scatter, F.unfold, a count instead of a sort: not the reference's code."""
+    upload = bundle_dir(SLUG) / "variants" / "other_style.py"
+    assert_full_marks(grade_bundle(SLUG, zip_solution(upload)))
