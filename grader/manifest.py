@@ -10,6 +10,7 @@ and the key, never a ``KeyError`` deep inside grading.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -260,9 +261,9 @@ class Reader:
             found.append((item, at))
         return found
 
-    def dataclass_table(self, cls: type, raw: dict, where: str) -> Any:
+    def dataclass_table(self, cls: type[Any], raw: dict, where: str) -> Any:
         """A table of positive numbers into ``cls`` (``warmup_queries`` may be 0)."""
-        fields = cls.__dataclass_fields__
+        fields = {f.name: f for f in dataclasses.fields(cls)}
         self.only(raw, set(fields), where)
         values = {}
         for key in raw:

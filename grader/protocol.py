@@ -326,7 +326,8 @@ class NonFinite(ChannelError):
 
 def _bytes_of(array: np.ndarray) -> memoryview:
     """The bytes of a C-contiguous array, writable when the array is."""
-    return memoryview(array.reshape(-1).view(np.uint8))
+    # numpy's stubs do not declare the buffer protocol of an array.
+    return memoryview(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]
 
 
 def _printable(text: str) -> str:

@@ -119,7 +119,7 @@ class Report:
     public_cases: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
+        data: dict[str, Any] = {
             "status": self.status,
             "score": None if self.score is None else round(float(self.score), 4),
             "checks": [c.to_dict() for c in self.checks],

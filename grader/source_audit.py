@@ -16,7 +16,7 @@ This runs on the trusted side: it parses, never imports or runs, the source.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,7 +212,9 @@ def _index(tree: ast.Module) -> Module:
     return module
 
 
-def _alias_assignment(module: Module, targets: list[ast.expr], value: ast.AST | None) -> None:
+def _alias_assignment(
+    module: Module, targets: Sequence[ast.expr], value: ast.AST | None
+) -> None:
     """``G = torch.nn.functional`` at module level: ``G.conv2d`` means what it names."""
     dotted = _dotted(value) if value is not None else None
     if dotted is None or len(targets) != 1 or not isinstance(targets[0], ast.Name):

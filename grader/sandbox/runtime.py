@@ -100,7 +100,7 @@ def _requirements(dist: metadata.Distribution, extras: Iterable[str]) -> list[Re
             continue
         env = default_environment()
         for extra in ("", *extras):
-            if req.marker.evaluate({**env, "extra": extra}):
+            if req.marker.evaluate({**env, "extra": extra}):  # type: ignore[dict-item]
                 wanted.append(req)
                 break
     return wanted

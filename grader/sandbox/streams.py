@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import BinaryIO
+from typing import IO
 
 __all__ = ["CappedBuffer", "PipeDrainer"]
 
@@ -45,7 +45,7 @@ class PipeDrainer:
     still be killed by its limits.
     """
 
-    def __init__(self, pipe: BinaryIO, cap: int) -> None:
+    def __init__(self, pipe: IO[bytes], cap: int) -> None:
         self.buffer = CappedBuffer(cap)
         self._pipe = pipe
         self._thread = threading.Thread(target=self._run, daemon=True, name="sandbox-drain")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,7 @@ class PartContext:
     gpus: str = "none"
     work: Path = Path("/tmp")  # a private folder for stage inputs, removed afterwards
 
-    def stage(self, name: str, **kwargs: object) -> StageConfig:
+    def stage(self, name: str, **kwargs: Any) -> StageConfig:
         return StageConfig(
             name=name,
             submission=self.submission,
@@ -36,7 +37,7 @@ class PartContext:
             pretrained=self.bundle.pretrained,
             packages=self.bundle.runtime_packages,
             **kwargs,
-        )  # type: ignore[arg-type]
+        )
 
     @property
     def device(self) -> str:
