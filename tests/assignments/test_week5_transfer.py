@@ -4,42 +4,25 @@ solution and the known-wrong uploads, and the public tests."""
 from __future__ import annotations
 
 import shutil
-import tomllib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from grader.bundle import load_bundle
 from tests.assignments.conftest import (
-    REPO_ROOT,
     WrongCase,
-    assert_full_marks,
-    assert_loses_exactly,
     assert_same_arrays,
     build_hidden_data,
     bundle_dir,
-    grade_bundle,
     load_arrays,
     load_recipe,
     run_public_tests,
-    wrong_params,
-    zip_solution,
 )
-from tests.assignments.week5_home import week5_home
 
 SLUG = "week5-transfer"
 WEIGHTS = ("classifier.safetensors", "localizer.safetensors")
 # `weights_from = "solution"` brings the solution's weights and its pretrained.py helper.
 FROM_SOLUTION = (*WEIGHTS, "pretrained.py")
-
-
-@pytest.fixture
-def backbones(monkeypatch) -> Path:
-    """The ARENA_HOME holding both declared backbones (``make setup`` installs them)."""
-    home = week5_home()
-    monkeypatch.setenv("ARENA_HOME", str(home))
-    return home
 
 
 def test_the_bundle_is_valid_and_worth_100_points():
@@ -49,15 +32,14 @@ def test_the_bundle_is_valid_and_worth_100_points():
         ("digits", "build_classifier"), ("localize", "build_localizer"), ("boxes", "build_localizer")]
 
 
-def test_the_starter_ships_the_recipes_training_digits_and_the_real_generator():
+def test_the_starter_ships_the_recipes_training_digits():
     images, labels, _ = load_recipe(SLUG).training_digits()
     shipped = load_arrays(bundle_dir(SLUG) / "starter" / "train_digits.npz")
     np.testing.assert_array_equal(shipped["images"], images)
     np.testing.assert_array_equal(shipped["labels"], labels)
     assert np.bincount(labels).tolist() == [10] * 10
     assert labels[:10].tolist() != sorted(labels[:10].tolist()), "the file must be shuffled"
-    generator = (REPO_ROOT / "arena_datasets" / "localization.py").read_bytes()
-    assert (bundle_dir(SLUG) / "starter" / "canvases.py").read_bytes() == generator
+    # canvases.py equals arena_datasets/localization.py: test_every_bundle ([starter] copies).
 
 
 def test_the_recipe_is_deterministic_and_keeps_training_digits_out_of_the_test(tmp_path):
@@ -79,40 +61,6 @@ def test_the_recipe_is_deterministic_and_keeps_training_digits_out_of_the_test(t
 def test_the_committed_weights_stay_small():
     sizes = [(bundle_dir(SLUG) / "solution" / name).stat().st_size for name in WEIGHTS]
     assert sum(sizes) < 3 * 1024 * 1024
-
-
-def wrong_upload(case: WrongCase, tmp_path: Path) -> Path:
-    """A wrong case's code with the solution's weights: the bug is in the code, not the weights."""
-    folder = tmp_path / case.path
-    shutil.copytree(case.upload, folder)
-    for name in FROM_SOLUTION:
-        shutil.copy(bundle_dir(SLUG) / "solution" / name, folder / name)
-    return zip_solution(folder)
-
-
-@pytest.mark.slow
-@pytest.mark.bwrap
-def test_the_solution_earns_full_marks(backbones):
-    report = grade_bundle(SLUG, zip_solution(bundle_dir(SLUG) / "solution"))
-    assert_full_marks(report)
-
-
-@pytest.mark.slow
-@pytest.mark.bwrap
-@pytest.mark.parametrize("case", wrong_params(SLUG))
-def test_each_wrong_upload_loses_exactly_its_checks(case, tmp_path, backbones):
-    raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
-    entry = next(w for w in raw["wrong"] if w["path"] == case.path)
-    assert entry.get("weights_from") == "solution"
-    assert_loses_exactly(grade_bundle(SLUG, wrong_upload(case, tmp_path)), case)
-
-
-@pytest.mark.slow
-def test_the_public_tests_pass_on_the_solution_and_fail_on_the_starter(tmp_path):
-    passed = run_public_tests(SLUG, bundle_dir(SLUG) / "solution")
-    assert passed.returncode == 0, passed.stdout[-3000:]
-    failed = run_public_tests(SLUG, bundle_dir(SLUG) / "starter")
-    assert failed.returncode != 0, failed.stdout[-3000:]
 
 
 @pytest.mark.slow
