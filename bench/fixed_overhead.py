@@ -13,8 +13,10 @@ Measured side by side in one run, on the reference solution:
 - ``per_minute``: week 1 gradings one worker completes per minute, one sandbox at a time (no
   slots) and with ``ARENA_SANDBOX_SLOTS=<cores>`` (as many gradings at once as slots, each on
   cores of its own).
-CPU seconds (this process and its reaped children, the sandboxes) are given next to wall
-seconds: on a loaded machine they say what the work costs, the wall figures what waiting adds.
+``cpu_s`` is this process's CPU time plus that of the children it reaped: the trusted side's
+work; most of the sandboxes' own CPU time (torch's import) does not reach it (their processes
+are reaped inside the sandbox's PID namespace and killed with its cgroup), so it is no measure
+of a sandbox's cost. On a loaded machine the wall figures mostly measure the wait for a core.
 Writes bench/results/fixed_overhead.json and prints a table.
 """
 

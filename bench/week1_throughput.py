@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -44,7 +45,12 @@ def main() -> None:
         home = Path(name)
         only_week1 = home / "assignments"
         only_week1.mkdir()
-        (only_week1 / SLUG).symlink_to(REPO / "assignments" / SLUG)
+        # A copy, not a link: the course loader wants the bundle under ARENA_ASSIGNMENTS.
+        shutil.copytree(
+            REPO / "assignments" / SLUG,
+            only_week1 / SLUG,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
         stack_kit.BUNDLES = only_week1  # the stack's ARENA_ASSIGNMENTS
         redis.Redis.from_url(BROKER).flushdb()
         with stack_kit.running_stack(home, services=True, broker_url=BROKER) as stack:
