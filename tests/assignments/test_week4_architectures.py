@@ -55,8 +55,9 @@ def test_every_family_gets_the_same_work_and_its_own_recipe():
 
 
 def test_the_comparison_asks_for_a_model_that_learned():
-    """A budget of fixed work (seconds only a ceiling), larger on GPU workers, and thresholds
-    clearly above chance (10 classes: 10%) on either kind of worker where the reference learns."""
+    """A budget of fixed work (seconds only a CPU-time safety net, far above the reference's
+    needs), larger on GPU workers, and thresholds above chance (10 classes: 10%; an untrained
+    model scores 0.10 on the 500 hidden images) on either kind of worker."""
     for part in load_bundle(SLUG).parts:
         if part.kind != "train":
             continue
@@ -67,7 +68,8 @@ def test_the_comparison_asks_for_a_model_that_learned():
         for scoring in (part.scoring, part.on_device("cuda").scoring):
             assert scoring.accuracy_points == 7.5
             assert part.name in LEARNING
-            assert scoring.metric_zero >= 0.15 and scoring.metric_full > scoring.metric_zero
+            assert scoring.metric_zero >= 0.11 and scoring.metric_full > scoring.metric_zero
+        assert budget.seconds >= 300 and gpu.seconds >= 300, part.name
 
 
 def test_a_wrong_upload_fails_the_comparison():
