@@ -158,7 +158,7 @@ def summarise(runs: list[dict[str, Any]], parts: dict[str, Any]) -> dict[str, di
         summary[family] = {
             "worst_sensible": min(sensible),
             "best_sensible": max(sensible),
-            "best_broken": max(broken),
+            "best_broken": max(broken) if broken else None,
             "thresholds": {"metric_zero": scoring.metric_zero, "metric_full": scoring.metric_full},
         }
     return summary
@@ -217,8 +217,9 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for family, row in summary.items():
+        broken = "-" if row["best_broken"] is None else f"{row['best_broken']:.3f}"
         print(f"{family:10s} worst sensible {row['worst_sensible']:.3f}  best sensible "
-              f"{row['best_sensible']:.3f}  best broken {row['best_broken']:.3f}  "
+              f"{row['best_sensible']:.3f}  best broken {broken}  "
               f"(zero {row['thresholds']['metric_zero']}, full {row['thresholds']['metric_full']})")
 
 
