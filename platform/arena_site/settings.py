@@ -239,6 +239,9 @@ ARENA_BROKER_RESEND_AFTER = env_int("ARENA_BROKER_RESEND_AFTER", 900, minimum=5)
 # accepted and re-queues the runs of lost workers.
 ARENA_DISPATCH_INTERVAL = env_int("ARENA_DISPATCH_INTERVAL", 2, minimum=1)
 ARENA_MAX_UPLOAD_MB = env_int("ARENA_MAX_UPLOAD_MB", 50, minimum=1)
+# Assignments whose bundle budget (limits.wall_seconds) is at most this go to the short CPU
+# queue `cpu`, the others to `cpu-long` (submissions.queue): week 1 never waits behind week 4.
+ARENA_SHORT_WALL_SECONDS = env_int("ARENA_SHORT_WALL_SECONDS", 180, minimum=1)
 
 # --- Workers on other machines (docs/deployment.md) --------------------------------------------
 # The secret workers show the internal API (/internal/v1/); unset on the web: the API is off.
@@ -253,9 +256,6 @@ if ARENA_WORKER_TOKEN and len(ARENA_WORKER_TOKEN) < 32:
 ARENA_INTERNAL_URL = env_str("ARENA_INTERNAL_URL", "").strip().rstrip("/")
 if ARENA_INTERNAL_URL and not ARENA_WORKER_TOKEN:
     raise ImproperlyConfigured("ARENA_INTERNAL_URL is set but ARENA_WORKER_TOKEN is not.")
-# Assignments whose bundle budget (limits.wall_seconds) is at most this go to the short CPU
-# queue `cpu`, the others to `cpu-long` (submissions.queue): week 1 never waits behind week 4.
-ARENA_SHORT_WALL_SECONDS = env_int("ARENA_SHORT_WALL_SECONDS", 180, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

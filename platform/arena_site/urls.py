@@ -11,7 +11,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("accounts/", include("accounts.urls")),
-    path("accounts/", include("accounts.urls")),
     # Workers only (ARENA_WORKER_TOKEN): grading inputs by SHA-256 for workers on other hosts.
     path("internal/v1/", include("internal_api.urls")),
 ]
