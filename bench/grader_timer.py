@@ -27,6 +27,7 @@ import torch
 from safetensors.torch import save_file
 
 from grader.bundle import OutputSpec, Timing
+from grader.harness.arena_harness import wire
 from grader.loadgen import LoadGenerator, input_bytes, output_bytes
 from grader.sandbox import Limits, get_sandbox
 from grader.stages.session import StageConfig, run_stage
@@ -115,16 +116,8 @@ def regrade(
     batches = [images[i : i + BATCH] for i in range(0, len(images), BATCH)]
 
     def body(session) -> dict[str, float]:
-        session.request(
-            {
-                "op": "load",
-                "entry": "submission.py",
-                "builder": "build_model",
-                "weights": "model.safetensors",
-            },
-            what="load",
-            timeout=120,
-        )
+        model = wire.Model("build_model", weights=wire.Weights("model.safetensors"))
+        session.load(wire.Load("submission.py", model=model), what="load")
         generator = LoadGenerator(session, outputs, TIMING, seed=1)
         metrics = generator.run(images).metrics()
         plain_ns = graded_ns = 0

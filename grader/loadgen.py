@@ -27,6 +27,7 @@ import numpy as np
 
 from arena_datasets.secret_transforms import QUERY_SPEC, secret_transform
 from grader.bundle import OutputSpec, Timing
+from grader.harness.arena_harness import wire
 from grader.protocol import ShapeMismatch
 from grader.stages.session import Session
 
@@ -175,7 +176,7 @@ class LoadGenerator:
         window = self.session.out_window
         timeout = self.session.remaining(self.timing.query_timeout_s)
         begin = time.perf_counter_ns()
-        channel.send({"op": "infer", "input": spec}, window=window)
+        channel.send(wire.Infer(spec).payload(), window=window)
         reply = channel.receive(window=window, timeout=timeout)
         self.session.check(reply, "inference")
         if len(reply.tensors) != len(self.outputs):

@@ -133,6 +133,14 @@ class Part:
         points = sum(check.points for check in self.checks)
         return points + (self.scoring.max_points if self.scoring else 0.0)
 
+    @property
+    def metric_scoring(self) -> Scoring:
+        """The scoring of a part scored by a metric (``model``, ``train``): its manifest
+        requires one, so its absence here is a grader bug, not the bundle's."""
+        if self.scoring is None:
+            raise GraderError(f"part {self.name!r} ({self.kind}) has no scoring")
+        return self.scoring
+
     def on_device(self, device: str) -> Part:
         """This part as a ``device`` worker grades it: on "cuda", the GPU budget and scoring
         (when the bundle sets them); anywhere else, or without them, the part as written."""

@@ -32,6 +32,19 @@ HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
 CONNECT_TIMEOUT_S = 120.0
 T = TypeVar("T")
 
+# How long the trusted side waits for each kind of reply (never past the stage's wall clock).
+# Training and its batches are bounded by the stage's budget instead: their callers pass it.
+TIMEOUTS_S: dict[str, float] = {
+    "load": 120.0,
+    "call": 60.0,
+    "audit": 30.0,
+    "infer": 120.0,
+    "params": 120.0,
+    "macs": 120.0,
+}
+# Past the harness's own import_seconds check: the trusted deadline of a timed import.
+IMPORT_MARGIN_S = 10.0
+
 
 @dataclass(frozen=True)
 class StageConfig:
@@ -69,9 +82,38 @@ class Session:
             raise QueryTimeout("the stage ran out of wall-clock time")
         return min(timeout, left)
 
-    def request(self, payload: dict[str, Any], *, what: str, timeout: float) -> Reply:
+    # -- the typed requests (grader.harness.arena_harness.wire); ``what`` names the step in a
+    # failure's message --------------------------------------------------------------------
+    def load(self, request: wire.Load, *, what: str) -> Reply:
+        timeout = TIMEOUTS_S["load"]
+        if request.import_seconds:
+            timeout = request.import_seconds + IMPORT_MARGIN_S
+        return self.request(request, what=what, timeout=timeout)
+
+    def call(self, request: wire.Call, *, what: str) -> Reply:
+        return self.request(request, what=what, timeout=TIMEOUTS_S["call"])
+
+    def audit(self, request: wire.Audit, *, what: str) -> Reply:
+        return self.request(request, what=what, timeout=TIMEOUTS_S["audit"])
+
+    def infer(self, inputs: np.ndarray, *, what: str) -> Reply:
+        """The built model's outputs for ``inputs`` (untimed: the load generator times its own)."""
+        return self.request(wire.Infer(self.put(inputs)), what=what, timeout=TIMEOUTS_S["infer"])
+
+    def params(self, *, what: str) -> Reply:
+        return self.request(wire.Params(), what=what, timeout=TIMEOUTS_S["params"])
+
+    def macs(self, input_shape: tuple[int, ...], *, what: str) -> Reply:
+        return self.request(wire.Macs(input_shape), what=what, timeout=TIMEOUTS_S["macs"])
+
+    def train(self, request: wire.Train | wire.Batch | wire.End, *, timeout: float) -> Reply:
+        """One step of a training exchange: the start, a batch or the end (bounded by the
+        caller's budget: a loaded worker's steps are slow, never cut short)."""
+        return self.request(request, what="training", timeout=timeout)
+
+    def request(self, request: wire.Request, *, what: str, timeout: float) -> Reply:
         reply = self.channel.request(
-            payload, window=self.out_window, timeout=self.remaining(timeout)
+            request.payload(), window=self.out_window, timeout=self.remaining(timeout)
         )
         return self.check(reply, what)
 

@@ -82,16 +82,16 @@ class Server:
         if not builder:
             return
         self.model = loading.build_module(self.module, builder, request.get("builder_kwargs", {}))
-        weights = request.get("weights")
-        if weights and request.get("weights_mode") == "order":
-            loading.load_by_order(self.model, self._input_file(weights))
-        elif weights and request.get("weights_mode") == "role":
-            _load_by_role(self.model, self._input_file(weights))
-        elif weights:
+        weights = wire.Weights.from_request(request)  # the mapping rule: wire.WEIGHT_MAPPINGS
+        if weights is not None and weights.mapping == "order":
+            loading.load_by_order(self.model, self._input_file(weights.file))
+        elif weights is not None and weights.mapping == "role":
+            _load_by_role(self.model, self._input_file(weights.file))
+        elif weights is not None:
             loading.load_weights(
                 self.model,
-                self.submission / weights,
-                strict=bool(request.get("weights_strict", True)),
+                self.submission / weights.file,
+                strict=weights.strict,
                 pretrained=self.pretrained,
             )
         self.model.to(self.device).eval()

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import socket
 import struct
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -119,3 +121,180 @@ def tensor_view(shm: memoryview, spec: dict) -> np.ndarray:
     shape = tuple(int(s) for s in spec["shape"])
     count = int(np.prod(shape, dtype=np.int64)) if shape else 1
     return np.frombuffer(shm, dtype=dtype, count=count, offset=int(spec["offset"])).reshape(shape)
+
+
+# -- requests (trusted -> sandbox) ----------------------------------------------------------
+# The trusted side builds every request from one of these; ``payload()`` is the JSON object
+# sent. ``seq``, ``out_offset`` and ``out_capacity`` are added by the channel.
+
+Spec = dict[str, Any]  # a tensor placed in shm: dtype code, shape, offset (Channel.write_array)
+
+
+@dataclass(frozen=True)
+class Request:
+    op: ClassVar[str]
+
+    def payload(self) -> dict[str, Any]:
+        return {"op": self.op, **self.fields()}
+
+    def fields(self) -> dict[str, Any]:
+        return {}
+
+
+# How a weights file's tensors are matched to the built model's (the one rule, read by both
+# sides: Weights.fields() writes it, Weights.from_request() reads it in the harness):
+#   "name":  the mentee's upload (a submission path), by state-dict key; ``strict`` false lets
+#            it leave out tensors the builder loaded from /arena/pretrained.
+#   "order": a stage input written by the trusted side, tensor by tensor in the model's order.
+#   "role":  a stage input, matched by each tensor's role in the traced graph (param_mapping),
+#            so that another module layout of the same network fits.
+WEIGHT_MAPPINGS = ("name", "order", "role")
+
+
+@dataclass(frozen=True)
+class Weights:
+    file: str
+    mapping: str = "name"
+    strict: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mapping not in WEIGHT_MAPPINGS:
+            raise ValueError(f"unknown weight mapping {self.mapping!r}")
+
+    @property
+    def from_inputs(self) -> bool:
+        """Whether the file is a stage input (the trusted side's), not the mentee's upload."""
+        return self.mapping != "name"
+
+    def fields(self) -> dict[str, Any]:
+        return {"weights": self.file, "weights_mode": self.mapping, "weights_strict": self.strict}
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Weights | None:
+        file = request.get("weights")
+        if not file:
+            return None
+        mapping = request.get("weights_mode") or "name"
+        return cls(str(file), str(mapping), bool(request.get("weights_strict", True)))
+
+
+@dataclass(frozen=True)
+class Model:
+    """What the harness builds: the builder, its keyword arguments and the weights it gets."""
+
+    builder: str
+    builder_kwargs: dict[str, Any] = field(default_factory=dict)
+    weights: Weights | None = None
+
+    def fields(self) -> dict[str, Any]:
+        out = {"builder": self.builder, "builder_kwargs": dict(self.builder_kwargs)}
+        return {**out, **(self.weights.fields() if self.weights else {})}
+
+
+@dataclass(frozen=True)
+class Load(Request):
+    """Import the entry module (once per stage) and, with ``model``, build it and load weights."""
+
+    op: ClassVar[str] = "load"
+    entry: str
+    device: str = "cpu"
+    import_seconds: float = 0.0  # 0: no import deadline of its own (the stage's wall clock)
+    model: Model | None = None
+
+    def fields(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"entry": self.entry, "device": self.device}
+        if self.import_seconds:
+            out["import_seconds"] = self.import_seconds
+        return {**out, **(self.model.fields() if self.model else {})}
+
+
+@dataclass(frozen=True)
+class Call(Request):
+    """Call a function of the entry module; ``audit`` names forbidden operators to record."""
+
+    op: ClassVar[str] = "call"
+    function: str
+    args: tuple[Spec, ...] = ()
+    kwargs: dict[str, Spec] = field(default_factory=dict)
+    audit: tuple[str, ...] = ()
+
+    def fields(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "function": self.function,
+            "args": list(self.args),
+            "kwargs": dict(self.kwargs),
+        }
+        return {**out, **({"audit": list(self.audit)} if self.audit else {})}
+
+
+@dataclass(frozen=True)
+class Audit(Request):
+    """Which of ``forbidden`` the calls of ``function`` used (one flag each)."""
+
+    op: ClassVar[str] = "audit"
+    function: str
+    forbidden: tuple[str, ...]
+
+    def fields(self) -> dict[str, Any]:
+        return {"function": self.function, "forbidden": list(self.forbidden)}
+
+
+@dataclass(frozen=True)
+class Infer(Request):
+    op: ClassVar[str] = "infer"
+    input: Spec
+
+    def fields(self) -> dict[str, Any]:
+        return {"input": self.input}
+
+
+@dataclass(frozen=True)
+class Params(Request):
+    """The built model's parameter shapes table."""
+
+    op: ClassVar[str] = "params"
+
+
+@dataclass(frozen=True)
+class Macs(Request):
+    """The harness's MAC count for one input of ``input_shape`` (a claim, never trusted)."""
+
+    op: ClassVar[str] = "macs"
+    input_shape: tuple[int, ...]
+
+    def fields(self) -> dict[str, Any]:
+        return {"input_shape": list(self.input_shape)}
+
+
+@dataclass(frozen=True)
+class Train(Request):
+    """Build the model (seeded by ``budget``) and train it on batches the trusted side feeds."""
+
+    op: ClassVar[str] = "train"
+    builder: str
+    builder_kwargs: dict[str, Any]
+    budget: dict[str, Any]
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "builder": self.builder,
+            "builder_kwargs": dict(self.builder_kwargs),
+            "budget": dict(self.budget),
+        }
+
+
+@dataclass(frozen=True)
+class Batch(Request):
+    op: ClassVar[str] = "batch"
+    images: Spec
+    labels: Spec
+
+    def fields(self) -> dict[str, Any]:
+        return {"images": self.images, "labels": self.labels}
+
+
+@dataclass(frozen=True)
+class End(Request):
+    """No more batches: the training call returns its state."""
+
+    op: ClassVar[str] = "end"

@@ -15,6 +15,7 @@ probes are ever in a sandbox's view, the expected outputs stay on this side.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ import numpy as np
 
 from grader import reference_cache
 from grader.bundle import Check
+from grader.harness.arena_harness import wire
 from grader.kinds.model.grade import read_shape_table
 from grader.protocol import ChannelError, NonFinite, ShapeMismatch
 from grader.report import CheckResult
@@ -39,7 +41,6 @@ HIDDEN_BATCH = 4
 STATE_FILE = "reference.safetensors"
 EXPECTED_FILE = "expected.npz"
 SHAPES_FILE = "shapes.json"
-TIMEOUT_S = 120.0
 CHECK_LEVEL_KINDS = ("exception", "interface", "weights", "shape", "nan_output")
 
 
@@ -100,7 +101,7 @@ def load_references(
             ctx.bundle.slug,
             check.name,
             reference_cache.entry_key(cache_what(ctx, check, inputs)),
-            lambda out, check=check: build_entry(ctx, check, images, out),
+            functools.partial(build_entry, ctx, check, images),
         )
         reference_cache.link_file(folder / STATE_FILE, inputs_dir / f"{check.name}.safetensors")
         with np.load(folder / EXPECTED_FILE, allow_pickle=False) as data:
@@ -172,25 +173,22 @@ def reference_output(model: torch.nn.Module, images: np.ndarray) -> np.ndarray:
         return model(torch.from_numpy(images)).numpy()
 
 
-def load_request(ctx: PartContext, check: Check) -> dict:
-    return {
-        "op": "load",
-        "entry": ctx.bundle.entry,
-        "builder": check.function,
+def load_request(ctx: PartContext, check: Check) -> wire.Load:
+    model = wire.Model(
+        check.function,
         # The part's builder_kwargs go to the mentee's builder only (e.g. in_channels and
         # input_size, which the reference takes from input_shape).
-        "builder_kwargs": {**reference_kwargs(ctx, check), **ctx.part.builder_kwargs},
-        "device": ctx.device,
-        "weights": f"{check.name}.safetensors",
-        "weights_mode": "role",
-    }
+        {**reference_kwargs(ctx, check), **ctx.part.builder_kwargs},
+        wire.Weights(f"{check.name}.safetensors", "role"),
+    )
+    return wire.Load(ctx.bundle.entry, ctx.device, model=model)
 
 
 def public_check(session: Session, ctx: PartContext, check: Check) -> str:
     """Whether the reference weights fit, in words the mentee can act on (nothing is hidden
     yet in this stage: the weights are seeded noise, no hidden input has been sent)."""
     try:
-        session.request(load_request(ctx, check), what=check.function, timeout=TIMEOUT_S)
+        session.load(load_request(ctx, check), what=check.function)
     except StageFailure as failure:
         if failure.kind not in CHECK_LEVEL_KINDS:
             raise
@@ -212,10 +210,8 @@ def check_one(
         )
 
     try:
-        session.request(load_request(ctx, check), what=check.name, timeout=TIMEOUT_S)
-        table = read_shape_table(
-            session, session.request({"op": "params"}, what=check.name, timeout=TIMEOUT_S)
-        )
+        session.load(load_request(ctx, check), what=check.name)
+        table = read_shape_table(session, session.params(what=check.name))
         got_shapes = [tuple(int(d) for d in row[1 : 1 + int(row[0])]) for row in table]
         # As multisets: a correct model may register its tensors in another order.
         if sorted(got_shapes) != sorted(ref_shapes):
@@ -224,9 +220,7 @@ def check_one(
                 f"{len(got_shapes)} parameter tensors; the reference has "
                 f"{len(ref_shapes)} with other shapes",
             )
-        reply = session.request(
-            {"op": "infer", "input": session.put(images)}, what=check.name, timeout=TIMEOUT_S
-        )
+        reply = session.infer(images, what=check.name)
         if len(reply.tensors) != 1:
             return verdict(False, "the model must return one tensor")
         got = session.get(reply, 0, expected.shape)

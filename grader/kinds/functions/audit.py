@@ -12,19 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from grader.bundle import Check
+from grader.harness.arena_harness import wire
 from grader.report import CheckResult
 from grader.source_audit import TAMPERED, audit_checks
 from grader.stages.context import PartContext
 from grader.stages.session import Session
 from grader.vocabulary import AUDIT_TAMPERING
 
-AUDIT_TIMEOUT_S = 30.0
 TAMPERING_MESSAGE = AUDIT_TAMPERING  # both sentences are in grader.vocabulary
-
-
-def call_fields(check: Check) -> dict[str, list[str]]:
-    """What a call request adds so that the harness records the check's forbidden operators."""
-    return {"audit": list(check.forbidden_ops)} if check.forbidden_ops else {}
 
 
 def recorded(session: Session, checks: Sequence[Check]) -> dict[str, list[str]]:
@@ -34,11 +29,7 @@ def recorded(session: Session, checks: Sequence[Check]) -> dict[str, list[str]]:
         if not check.forbidden_ops:
             continue
         forbidden = list(check.forbidden_ops)
-        reply = session.request(
-            {"op": "audit", "function": check.function, "forbidden": forbidden},
-            what=check.name,
-            timeout=AUDIT_TIMEOUT_S,
-        )
+        reply = session.audit(wire.Audit(check.function, tuple(forbidden)), what=check.name)
         flags = session.get(reply, 0, (len(forbidden),))
         used[check.name] = [op for op, flag in zip(forbidden, flags) if flag]
     return used

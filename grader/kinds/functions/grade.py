@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from grader.bundle import Check
+from grader.harness.arena_harness import wire
 from grader.kinds.functions import audit
 from grader.kinds.functions.detail import case_detail, describe_inputs, output_detail
 from grader.kinds.functions.hints import hints_for
@@ -40,7 +41,6 @@ KEY = re.compile(
     r"^(?P<check>[^/]+)/(?P<case>\d+)/(?P<role>args|kwargs|out)/(?P<name>[^/]+)"
     r"(?P<scalar>/s)?$"
 )
-CALL_TIMEOUT_S = 60.0
 MAX_PUBLIC_DETAILS = 100  # public cases in the report; more are summed up in the logs only
 # Failures that belong to one check; anything else (a crash, a timeout) ends the part.
 CHECK_LEVEL_KINDS = ("exception", "interface", "shape", "nan_output", "output_limit")
@@ -118,14 +118,16 @@ def grade_functions(ctx: PartContext) -> PartResult:
         details = public_details(ctx, public, outcome.value or {})
         result.public_cases += details[:MAX_PUBLIC_DETAILS]
         result.logs += [public_log_line(d) for d in details]
-    outcome = run_stage(
-        _config(ctx, "hidden", hidden),
-        lambda s: (run_cases(s, ctx, hidden), audit.recorded(s, ctx.part.checks)),
-    )
-    if not result.absorb(outcome, "hidden"):
+
+    def hidden_body(session: Session) -> tuple[dict[str, list[CaseRun]], dict[str, list[str]]]:
+        return run_cases(session, ctx, hidden), audit.recorded(session, ctx.part.checks)
+
+    hidden_outcome = run_stage(_config(ctx, "hidden", hidden), hidden_body)
+    if not result.absorb(hidden_outcome, "hidden"):
         result.fail_all(_zero_checks(ctx), "the hidden stage failed")
         return result
-    runs, used = outcome.value
+    assert hidden_outcome.value is not None  # absorb() is true only for a stage that returned
+    runs, used = hidden_outcome.value
     # Only the verdicts of hidden cases go on: their values stay in this function (threat 38).
     verdicts = {name: [run.verdict for run in group] for name, group in runs.items()}
     checks = [check_result(check, verdicts[check.name]) for check in ctx.part.checks]
@@ -217,11 +219,7 @@ def run_cases(
     session: Session, ctx: PartContext, cases: dict[str, list[Case]]
 ) -> dict[str, list[CaseRun]]:
     """Per check, a run per case: its verdict ('' when it matches) and what came back."""
-    session.request(
-        {"op": "load", "entry": ctx.bundle.entry},
-        what="loading the submission",
-        timeout=CALL_TIMEOUT_S,
-    )
+    session.load(wire.Load(ctx.bundle.entry), what="loading the submission")
     return {
         check.name: [run_case(session, check, case) for case in cases.get(check.name, [])]
         for check in ctx.part.checks
@@ -239,30 +237,27 @@ def check_result(check: Check, verdicts: list[str]) -> CheckResult:
 
 def run_case(session: Session, check: Check, case: Case) -> CaseRun:
     """The verdict: '' when the case matches, otherwise a key of ``CASE_REASONS`` (threat 20)."""
-    offset, args, kwargs = 0, [], {}
-    for role, items in (("args", sorted(case.args.items())), ("kwargs", case.kwargs.items())):
-        for name, array in items:
-            if f"{role}/{name}" in case.scalars:
-                spec = {"scalar": array.item()}
-            else:
-                spec = {"tensor": session.put(array, offset), "as": check.arg_type}
-                offset = (offset + array.nbytes + 63) // 64 * 64
-            if role == "args":
-                args.append(spec)
-            else:
-                kwargs[name] = spec
+    offset = 0
+    args: list[wire.Spec] = []
+    kwargs: dict[str, wire.Spec] = {}
+    named: list[tuple[str, str, np.ndarray]] = [
+        ("args", str(k), a) for k, a in sorted(case.args.items())
+    ]
+    named += [("kwargs", k, a) for k, a in case.kwargs.items()]
+    for role, name, array in named:
+        spec: wire.Spec
+        if f"{role}/{name}" in case.scalars:
+            spec = {"scalar": array.item()}
+        else:
+            spec = {"tensor": session.put(array, offset), "as": check.arg_type}
+            offset = (offset + array.nbytes + 63) // 64 * 64
+        if role == "args":
+            args.append(spec)
+        else:
+            kwargs[name] = spec
     try:
-        reply = session.request(
-            {
-                "op": "call",
-                "function": check.function,
-                "args": args,
-                "kwargs": {**kwargs},
-                **audit.call_fields(check),
-            },
-            what=check.name,
-            timeout=CALL_TIMEOUT_S,
-        )
+        request = wire.Call(check.function, tuple(args), kwargs, check.forbidden_ops)
+        reply = session.call(request, what=check.name)
         return compare(session, reply, case, check)
     except StageFailure as failure:
         if failure.kind not in CHECK_LEVEL_KINDS:

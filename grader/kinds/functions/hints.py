@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,7 +132,7 @@ def _evaluate(node: ast.AST, n: float) -> float:
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.BinOp):
         left, right = _evaluate(node.left, n), _evaluate(node.right, n)
-        operators = {
+        operators: dict[type[ast.operator], Callable[[float, float], float]] = {
             ast.Add: float.__add__,
             ast.Sub: float.__sub__,
             ast.Mult: float.__mul__,

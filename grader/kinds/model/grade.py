@@ -23,31 +23,25 @@ from grader.scoring import metric_checks
 from grader.stages.context import PartContext, PartResult, load_npz
 from grader.stages.session import Session, run_stage
 
-LOAD_TIMEOUT_S = 120.0
 PUBLIC_LIMIT = 256
 
 
 def grade_model(ctx: PartContext) -> PartResult:
-    load = {
-        "builder": ctx.part.builder,
-        "weights": ctx.part.weights,
-        "builder_kwargs": ctx.part.builder_kwargs,
-    }
-    if not ctx.part.weights_strict:
-        # The upload may leave out tensors the builder loaded from /arena/pretrained.
-        load["weights_strict"] = False
+    # The upload's weights by name; not strict: it may leave out the pretrained tensors.
+    weights = wire.Weights(ctx.part.weights, "name", strict=ctx.part.weights_strict)
+    model = wire.Model(ctx.part.builder, ctx.part.builder_kwargs, weights)
     result = PartResult()
-    if public_stage(ctx, result, load):
-        hidden_stage(ctx, result, load, inputs=None)
+    if public_stage(ctx, result, model):
+        hidden_stage(ctx, result, model, inputs=None)
     return result
 
 
-def load_request(ctx: PartContext, load: dict[str, Any]) -> dict[str, Any]:
-    return {"op": "load", "entry": ctx.bundle.entry, "device": ctx.device, **load}
+def load_request(ctx: PartContext, model: wire.Model) -> wire.Load:
+    return wire.Load(ctx.bundle.entry, ctx.device, model=model)
 
 
 def public_stage(
-    ctx: PartContext, result: PartResult, load: dict[str, Any], inputs: Path | None = None
+    ctx: PartContext, result: PartResult, model: wire.Model, inputs: Path | None = None
 ) -> bool:
     """Run the few public examples: the mentee sees shapes, accuracy and their own prints."""
     if not (ctx.hidden / "public.npz").is_file():
@@ -56,12 +50,8 @@ def public_stage(
     labels = load_npz(ctx.hidden / "public_labels.npz")["labels"][:PUBLIC_LIMIT]
 
     def body(session: Session) -> list[str]:
-        session.request(load_request(ctx, load), what="loading the model", timeout=LOAD_TIMEOUT_S)
-        reply = session.request(
-            {"op": "infer", "input": session.put(images)},
-            what="public examples",
-            timeout=LOAD_TIMEOUT_S,
-        )
+        session.load(load_request(ctx, model), what="loading the model")
+        reply = session.infer(images, what="public examples")
         outputs = [
             session.get(reply, i, (len(images),) + o.shape) for i, o in enumerate(ctx.part.outputs)
         ]
@@ -84,7 +74,7 @@ def public_stage(
 
 
 def hidden_stage(
-    ctx: PartContext, result: PartResult, load: dict[str, Any], inputs: Path | None
+    ctx: PartContext, result: PartResult, model: wire.Model, inputs: Path | None
 ) -> None:
     images = load_npz(ctx.hidden / "inputs.npz")["images"]
     labels = load_npz(ctx.hidden / "labels.npz")
@@ -93,19 +83,9 @@ def hidden_stage(
     audits: list[AuditResult] = []
 
     def body(session: Session) -> tuple[np.ndarray, int, LoadgenResult]:
-        session.request(load_request(ctx, load), what="loading the model", timeout=LOAD_TIMEOUT_S)
-        shapes = read_shape_table(
-            session, session.request({"op": "params"}, what="parameters", timeout=LOAD_TIMEOUT_S)
-        )
-        claim = session.get(
-            session.request(
-                {"op": "macs", "input_shape": [1, *part.input_shape]},
-                what="MACs",
-                timeout=LOAD_TIMEOUT_S,
-            ),
-            0,
-            (1,),
-        )
+        session.load(load_request(ctx, model), what="loading the model")
+        shapes = read_shape_table(session, session.params(what="parameters"))
+        claim = session.get(session.macs((1, *part.input_shape), what="MACs"), 0, (1,))
         timed = LoadGenerator(session, part.outputs, part.timing).run(images)
         if originals is not None:  # untimed, after the clock: the memorisation audit
             audits.append(run_audit(timed_querier(session, part), images, labels["labels"],
@@ -122,6 +102,7 @@ def hidden_stage(
     outcome = run_stage(stage, body)
     if not result.absorb(outcome, "hidden"):
         return
+    assert outcome.value is not None  # absorb() is true only for a stage that returned
     _shapes, _claim, timed = outcome.value  # the sandbox's counts are only claims: unused
     result.metrics.update(score_predictions(ctx, timed, labels))
     result.metrics.update(timed.metrics())
@@ -135,7 +116,7 @@ def hidden_stage(
         "so speed earns nothing"
     )
     checks = metric_checks(
-        part.scoring,
+        part.metric_scoring,
         result.metrics,
         f"{part.name}/",
         speed_valid=not timed.caching_suspected,
@@ -145,9 +126,9 @@ def hidden_stage(
     private_metrics = {
         k.removeprefix("private_"): v for k, v in result.metrics.items() if k.startswith("private_")
     }
-    if part.scoring.metric in private_metrics:
+    if part.metric_scoring.metric in private_metrics:
         private_checks = metric_checks(
-            part.scoring,
+            part.metric_scoring,
             {**result.metrics, **private_metrics},
             f"{part.name}/",
             speed_valid=not timed.caching_suspected,
@@ -212,7 +193,7 @@ def _metrics(
                 truth,
                 boxes,
                 labels["boxes"][timed.indices[rows]],
-                empty_label=ctx.part.scoring.empty_label,
+                empty_label=ctx.part.metric_scoring.empty_label,
             )
         )
     return values

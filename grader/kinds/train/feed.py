@@ -96,17 +96,16 @@ def feed_batches(
         if not wants_batch(reply):
             break
         batch = np.ascontiguousarray(images[index], dtype=np.float32)
-        payload = {
-            "op": "batch",
-            "images": session.put(batch),
-            "labels": session.put(labels[index].astype(np.int64), wire.align(batch.nbytes)),
-        }
-        reply = session.request(payload, what="training", timeout=timeout)
+        request = wire.Batch(
+            images=session.put(batch),
+            labels=session.put(labels[index].astype(np.int64), wire.align(batch.nbytes)),
+        )
+        reply = session.train(request, timeout=timeout)
         run.batches += 1
         run.images += len(index)
     run.seconds = time.monotonic() - started
     if wants_batch(reply):
-        reply = session.request({"op": "end"}, what="training", timeout=timeout)
+        reply = session.train(wire.End(), timeout=timeout)
     if wants_batch(reply):
         raise ProtocolViolation("the harness asked for a batch after the last one")
     return reply, run

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from safetensors.numpy import save_file
 
+from grader.harness.arena_harness import wire
 from grader.kinds.model.grade import hidden_stage, public_stage, read_shape_table
 from grader.kinds.train.feed import FeedRun, batch_bytes, batch_plan, feed_batches
 from grader.kinds.train.trained_reference import (
@@ -39,7 +40,6 @@ from grader.stages.session import Session, StageOutcome, run_stage
 
 MAX_STATE_VALUES = 200_000_000 // 4  # 200 MB of float32
 MAX_STATE_TENSORS = 4096
-IMPORT_MARGIN_S = 10.0  # past the harness's own import_seconds check: the trusted deadline
 # CPU seconds the train stage gets besides the budget's safety net: starting Python and torch,
 # importing the submission, the architecture check and copying the state back.
 STAGE_CPU_MARGIN_S = 60
@@ -67,14 +67,11 @@ def grade_train(ctx: PartContext) -> PartResult:
     eval_inputs = ctx.work / f"{ctx.part.name}-eval"
     eval_inputs.mkdir(parents=True)
     save_file(state, str(eval_inputs / "trained.safetensors"))
-    load = {
-        "builder": ctx.part.builder,
-        "builder_kwargs": builder_kwargs(ctx),
-        "weights": "trained.safetensors",
-        "weights_mode": "order",
-    }
-    if public_stage(ctx, result, load, inputs=eval_inputs):
-        hidden_stage(ctx, result, load, inputs=eval_inputs)
+    trained_model = wire.Model(
+        ctx.part.builder, builder_kwargs(ctx), wire.Weights("trained.safetensors", "order")
+    )
+    if public_stage(ctx, result, trained_model, inputs=eval_inputs):
+        hidden_stage(ctx, result, trained_model, inputs=eval_inputs)
     trusted_counts(result, table, reference)
     # Next to params, MACs and throughput (the hidden stage's), the comparison's training
     # time, as the trusted clock saw the train request.
@@ -99,7 +96,7 @@ def trusted_counts(
 
 def failed_checks(ctx: PartContext) -> list[CheckResult]:
     """The part's checks, as ``metric_checks`` names them, each earning nothing."""
-    return metric_checks(ctx.part.scoring, {}, f"{ctx.part.name}/")
+    return metric_checks(ctx.part.metric_scoring, {}, f"{ctx.part.name}/")
 
 
 def describe_budget(ctx: PartContext) -> str:
@@ -172,29 +169,14 @@ def train_stage(
     trained_s = [0.0]
 
     def body(session: Session) -> Trained:
-        session.request(
-            {
-                "op": "load",
-                "entry": ctx.bundle.entry,
-                "device": ctx.device,
-                "import_seconds": ctx.bundle.import_seconds,
-            },
-            what="loading the submission",
-            timeout=ctx.bundle.import_seconds + IMPORT_MARGIN_S,
-        )
+        load = wire.Load(ctx.bundle.entry, ctx.device, import_seconds=ctx.bundle.import_seconds)
+        session.load(load, what="loading the submission")
         started = time.monotonic()
         # Each request may take as long as the stage's wall clock allows: a loaded worker's
         # steps are slow, and the CPU-time net (train_limits) stops a run that works too much.
         wall = float(ctx.limits.wall_seconds)
-        first = session.request(
-            {
-                "op": "train",
-                "builder": ctx.part.builder,
-                "builder_kwargs": builder_kwargs(ctx),
-                "budget": budget,
-            },
-            what="training",
-            timeout=wall,
+        first = session.train(
+            wire.Train(ctx.part.builder, builder_kwargs(ctx), budget), timeout=wall
         )
         data = (split["images"], split["labels"])
         reply, run = feed_batches(session, first, data, plan, started, wall)
@@ -235,24 +217,10 @@ def not_the_reference(
     what = f"the trained model is not {reference.name}"
     if shapes_differ(table, reference):
         return f"{what}: its tensors do not have the reference's shapes"
-    session.request(
-        {
-            "op": "load",
-            "entry": ctx.bundle.entry,
-            "device": ctx.device,
-            "builder": ctx.part.builder,
-            "builder_kwargs": builder_kwargs(ctx),
-            "weights": "reference.safetensors",
-            "weights_mode": "order",
-        },
-        what="the architecture check",
-        timeout=120.0,
-    )
-    reply = session.request(
-        {"op": "infer", "input": session.put(reference.images)},
-        what="the architecture check",
-        timeout=120.0,
-    )
+    weights = wire.Weights("reference.safetensors", "order")
+    model = wire.Model(ctx.part.builder, builder_kwargs(ctx), weights)
+    session.load(wire.Load(ctx.bundle.entry, ctx.device, model=model), what="the architecture check")
+    reply = session.infer(reference.images, what="the architecture check")
     if len(reply.tensors) != 1:
         return f"{what}: it must return one tensor"
     got = session.get(reply, 0)

@@ -121,6 +121,8 @@ def randomize_batchnorm_statistics(model: Any) -> None:
             if (
                 isinstance(module, torch.nn.modules.batchnorm._BatchNorm)
                 and module.track_running_stats
+                and module.running_mean is not None
+                and module.running_var is not None
             ):
                 module.running_mean.normal_(0.0, 0.1)
                 module.running_var.uniform_(0.5, 1.5)
