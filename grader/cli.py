@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
+from grader import settings
 from grader.bundle import list_bundles
 from grader.errors import GraderError
 from grader.report import Report
@@ -42,11 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     grading.add_argument("--assignment", required=True, help="a slug or a bundle folder")
     grading.add_argument("--submission", required=True, type=Path)
     grading.add_argument(
-        "--sandbox", choices=SANDBOXES, default=os.environ.get("ARENA_SANDBOX", "auto") or "auto"
+        "--sandbox", choices=SANDBOXES, default=settings.default_sandbox()
     )
     grading.add_argument(
         "--gpus",
-        default=os.environ.get("ARENA_GPUS", "none") or "none",
+        default=settings.default_gpus(),
         type=gpus_option,
         help="all, none or a device number",
     )

@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader import settings
 from grader.errors import GraderError, SandboxUnavailable
 from grader.sandbox.base import Limits
 
@@ -26,7 +27,6 @@ __all__ = ["RunCgroup", "cgroup_problem", "create_run_cgroup"]
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 V1_CONTROLLERS = ("memory", "pids", "cpuacct")
-V2_PARENT = os.environ.get("ARENA_CGROUP_PARENT", "arena")
 
 
 class RunCgroup(ABC):
@@ -213,7 +213,7 @@ def _cpu_list(cpus: Sequence[int]) -> str:
 
 
 def _create_v2(name: str, limits: Limits, cpus: Sequence[int] = ()) -> _V2Cgroup:
-    parent = CGROUP_ROOT / V2_PARENT
+    parent = CGROUP_ROOT / settings.cgroup_parent()
     parent.mkdir(exist_ok=True)
     for holder in (parent.parent, parent):
         _write(holder / "cgroup.subtree_control", "+memory +pids +cpu")
@@ -265,7 +265,7 @@ def create_run_cgroup(limits: Limits, cpus: Sequence[int] = ()) -> RunCgroup:
             controllers = [*V1_CONTROLLERS, *(["cpuset"] if with_cpuset else [])]
             _sweep_stale([_v1_dir(c) for c in controllers])
             return _create_v1(name, limits, cpus if with_cpuset else ())
-        _sweep_stale([CGROUP_ROOT / V2_PARENT])
+        _sweep_stale([CGROUP_ROOT / settings.cgroup_parent()])
         return _create_v2(name, limits, cpus)
     except OSError as exc:
         raise SandboxUnavailable(

@@ -20,6 +20,7 @@ from typing import Any
 from docker.types import DeviceRequest, LogConfig, Ulimit
 from docker.types import Mount as DockerMount
 
+from grader import settings
 from grader.errors import GraderError
 from grader.sandbox.base import PYTHON_PLACEHOLDER, SandboxSpec
 from grader.sandbox.environment import (
@@ -41,7 +42,7 @@ DEFAULT_IMAGE = "arena-runner:offline"
 
 
 def runner_image_name() -> str:
-    return os.environ.get("ARENA_RUNNER_IMAGE") or DEFAULT_IMAGE
+    return settings.runner_image(DEFAULT_IMAGE)
 
 
 @dataclass(frozen=True)
@@ -161,8 +162,7 @@ def _device_requests(gpus: str) -> list[DeviceRequest]:
 
 
 def _cpus() -> int:
-    # Per-worker setting (one graded job per worker); all host CPUs by default.
-    return int(os.environ.get("ARENA_SANDBOX_CPUS") or os.cpu_count() or 1)
+    return settings.sandbox_cpus()
 
 
 def container_settings(spec: SandboxSpec, image: RunnerImage, *, stdin: bool) -> dict[str, Any]:

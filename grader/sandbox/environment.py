@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader import settings
 from grader.errors import GraderError
 
 __all__ = [
@@ -52,7 +53,7 @@ def sandbox_user() -> SandboxUser | None:
 
 def python_executable() -> str:
     """The interpreter sandboxes run: the project's virtualenv python (the one running us)."""
-    return os.environ.get("ARENA_SANDBOX_PYTHON") or sys.executable
+    return settings.sandbox_python()
 
 
 def runtime_paths() -> list[str]:
