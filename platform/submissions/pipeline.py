@@ -21,7 +21,7 @@ from leaderboards.services import update_entry
 
 from grader.cli import EXIT_PERMANENT
 from submissions.fairness import next_in_line
-from submissions.grading import GraderRun, run_grader
+from submissions.grader_subprocess import GraderRun, run_grader
 from submissions.history import record_judging
 from submissions.models import Status, Submission
 from submissions.queue import row_queue, send_grading

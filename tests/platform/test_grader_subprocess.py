@@ -9,7 +9,7 @@ import time
 
 import pytest
 from platform_testkit import make_submission
-from submissions.grading import _supervise, grader_command, grader_environment
+from submissions.grader_subprocess import _supervise, grader_command, grader_environment
 
 
 def test_the_grader_gets_no_credentials(monkeypatch, settings):  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from platform_testkit import make_submission
 from rest_framework.test import APIClient
-from submissions.grading import run_grader
+from submissions.grader_subprocess import run_grader
 from submissions.models import Status, Submission
 from submissions.reports import parse_report
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from leaderboards.models import LeaderboardEntry
 from platform_testkit import make_submission
 from submissions import pipeline
-from submissions.grading import GraderRun
+from submissions.grader_subprocess import GraderRun
 from submissions.models import Status, Submission
 
 

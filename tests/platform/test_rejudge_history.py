@@ -16,7 +16,7 @@ from django.urls import reverse
 from leaderboards.services import leaderboard
 from platform_testkit import make_submission
 from submissions import pipeline
-from submissions.grading import GraderRun
+from submissions.grader_subprocess import GraderRun
 from submissions.history import judgings
 from submissions.models import GradingReport, Status, Submission
 from submissions.queue import queue_of
