@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.loadgen import LoadgenResult, TimedQuery
+from grader.bundle import Timing
+from grader.loadgen import LoadGenerator, LoadgenResult, TimedQuery
 
 
 def result(latencies_ms: list[float], repeats_ms: list[float], batch: int = 10) -> LoadgenResult:
@@ -61,3 +62,56 @@ def test_repeats_much_faster_than_their_controls_mean_a_cache() -> None:
     cached = result([20.0] * 10, [0.5] * 6)
     cached.control_latencies_ns = [int(20e6)] * 6
     assert cached.caching_suspected
+
+
+def test_one_stalled_control_does_not_make_a_cache() -> None:
+    # Three of six controls stalled for a time slice each: the medians alone would accuse
+    # (repeats 20 ms against a control median of 55 ms); only half the pairs agree.
+    noisy = result([20.0] * 10, [20.0] * 6)
+    noisy.control_latencies_ns = [int(ms * 1e6) for ms in (90, 95, 100, 20, 21, 19)]
+    assert not noisy.caching_suspected
+
+
+class ScriptedTimer(LoadGenerator):
+    """The loadgen's own schedule and repeat check, with the sandbox's answer times scripted:
+    ``latency(batch)`` says how long an answer takes (no sandbox is needed to test the rule)."""
+
+    def __init__(self, latency) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(
+            session=None,  # type: ignore[arg-type]
+            outputs=(),
+            timing=Timing(batch_size=10, warmup_queries=0, min_queries=20, min_duration_s=0.0),
+            seed=0,
+        )
+        self.latency = latency
+
+    def query(self, batch: np.ndarray) -> tuple[int, list[np.ndarray]]:
+        return self.latency(batch), []
+
+
+def test_a_busy_first_round_is_checked_again_and_cleared() -> None:
+    calls = {"n": 0}
+
+    def busy_then_quiet(batch: np.ndarray) -> int:
+        calls["n"] += 1
+        # The first round's controls (calls 21, 23, ...) stall on a busy machine.
+        first_round_control = 20 < calls["n"] <= 32 and calls["n"] % 2 == 1
+        return int((90 if first_round_control else 20) * 1e6)
+
+    images = np.random.default_rng(1).random((200, 1, 4, 4), dtype=np.float32)
+    timed = ScriptedTimer(busy_then_quiet).run(images)
+    assert not timed.caching_suspected
+
+
+def test_a_cache_is_caught_in_the_second_round_too() -> None:
+    seen: set[bytes] = set()
+
+    def cache(batch: np.ndarray) -> int:
+        key = batch.tobytes()
+        hit = key in seen
+        seen.add(key)
+        return int((0.5 if hit else 20) * 1e6)
+
+    images = np.random.default_rng(2).random((200, 1, 4, 4), dtype=np.float32)
+    timed = ScriptedTimer(cache).run(images)
+    assert timed.caching_suspected
