@@ -130,9 +130,17 @@ def test_the_public_tests_pass_on_the_solution_and_fail_on_the_starter(slug):
     assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-2000:]
 
 
+# Week 4 grades four families' ImageNet-size checks and trains four networks on the full
+# work budget; with a cold reference cache (a fresh clone) that is past the suite's 900 s.
+SOLUTION_GRADES = [
+    pytest.param(s, marks=pytest.mark.timeout(2700)) if s == "week4-architectures" else s
+    for s in SLUGS
+]
+
+
 @pytest.mark.slow
 @pytest.mark.bwrap
-@pytest.mark.parametrize("slug", SLUGS)
+@pytest.mark.parametrize("slug", SOLUTION_GRADES)
 def test_the_solution_earns_full_marks(slug):
     report = graded(slug, bundle_dir(slug) / "solution")
     assert_earns(report, (), bundle_expectations(slug).partial)
