@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import subprocess
@@ -86,7 +87,7 @@ def zip_solution(folder: Path, destination: Path | None = None) -> Path:
     return target
 
 
-def grade_bundle(slug: str, upload: Path, sandbox: str = "bwrap") -> dict[str, Any]:
+def grade_bundle(slug: str | Path, upload: Path, sandbox: str = "bwrap") -> dict[str, Any]:
     """Grade ``upload`` (a zip, a ``.py`` file or a folder) with the real grader: a report dict."""
     from grader.grading import GradeOptions, grade
 
@@ -224,21 +225,99 @@ def assert_same_arrays(first: Path, second: Path) -> None:
 # reports (the solution's, each wrong upload's): ``graded`` grades an upload once and hands
 # every later caller the same report, keyed by what decides it (the bundle, the upload's
 # bytes, the sandbox and the ARENA_* environment).
-_GRADED: dict[tuple[str, str, str, tuple[tuple[str, str], ...]], dict[str, Any]] = {}
+GradingKey = tuple[str, str, str, tuple[tuple[str, str], ...]]
+_GRADED: dict[GradingKey, dict[str, Any]] = {}
+# Gradings started ahead of their test (``prefetch``), in worker processes of their own.
+_PENDING: dict[GradingKey, Any] = {}
+_POOL: Any = None
+# Two gradings at a time: one per core of the 2-core machine the suite is sized for.
+PREFETCH_WORKERS = 2
 
 
-def graded(slug: str, upload: Path, sandbox: str = "bwrap") -> dict[str, Any]:
+def graded(slug: str | Path, upload: Path, sandbox: str = "bwrap") -> dict[str, Any]:
     """``grade_bundle`` of ``upload`` (a folder or file is zipped first), cached per session.
-    Callers must not change the report they get."""
+    Callers must not change the report they get. ``slug`` may be a bundle folder (a reduced
+    copy of a bundle, as week 4's tests grade)."""
+    key, archive = _grading_key(slug, upload, sandbox)
+    if key not in _GRADED and key not in _PENDING and not untimed(slug):
+        _drain()  # a grading that times its submission runs with no other beside it
+    if key not in _GRADED:
+        pending = _PENDING.pop(key, None)
+        _GRADED[key] = pending.result() if pending is not None else grade_bundle(
+            slug, archive, sandbox
+        )
+    return _GRADED[key]
+
+
+def prefetch(slug: str | Path, uploads: list[Path], sandbox: str = "bwrap") -> None:
+    """Start the gradings of ``uploads`` two at a time in worker processes, so that the tests
+    asking ``graded`` for them one by one find them done or under way.
+
+    Only for bundles that time nothing they score (``untimed``): two sandboxes side by side
+    change wall-clock times, never verdicts, points or CPU-time budgets. Each worker is a
+    fresh (spawned) process that grades in its main thread, as a Celery worker's grading
+    subprocess does, with the ARENA_* environment of the moment of the call.
+    """
+    if not untimed(slug):
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    global _POOL
+    if _POOL is None:
+        _POOL = concurrent.futures.ProcessPoolExecutor(
+            PREFETCH_WORKERS, mp_context=multiprocessing.get_context("spawn")
+        )
+    for upload in uploads:
+        key, archive = _grading_key(slug, upload, sandbox)
+        if key not in _GRADED and key not in _PENDING:
+            _PENDING[key] = _POOL.submit(_grade_with_environment, slug, archive, sandbox, key[3])
+
+
+def _drain() -> None:
+    """Wait for every prefetched grading (their reports stay for their tests)."""
+    for key, pending in list(_PENDING.items()):
+        _GRADED[key] = pending.result()
+        del _PENDING[key]
+
+
+def settle_prefetches() -> None:
+    """Cancel the prefetched gradings no test asked for (a ``-k`` run), wait for those under
+    way: nothing grades in the background once a module is done with its gradings."""
+    for key, pending in list(_PENDING.items()):
+        if not pending.cancel():
+            _GRADED[key] = pending.result()
+        del _PENDING[key]
+
+
+@functools.cache
+def untimed(slug: str | Path) -> bool:
+    """No part of the bundle scores speed (functions parts, models with no speed points)."""
+    from grader.bundle import load_bundle
+
+    return all(
+        part.scoring is None or part.scoring.speed_points == 0
+        for part in load_bundle(slug).parts
+    )
+
+
+def _grade_with_environment(
+    slug: str | Path, archive: Path, sandbox: str, environment: tuple[tuple[str, str], ...]
+) -> dict[str, Any]:
+    """A prefetch worker's grading, under the ARENA_* variables it was asked with."""
+    for name in [k for k in os.environ if k.startswith("ARENA_")]:
+        del os.environ[name]
+    os.environ.update(dict(environment))
+    return grade_bundle(slug, archive, sandbox)
+
+
+def _grading_key(slug: str | Path, upload: Path, sandbox: str) -> tuple[GradingKey, Path]:
     import hashlib
 
     upload = Path(upload)
     archive = upload if upload.suffix == ".zip" else zip_solution(upload)
     environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("ARENA_")))
-    key = (slug, hashlib.sha256(_zip_contents(archive)).hexdigest(), sandbox, environment)
-    if key not in _GRADED:
-        _GRADED[key] = grade_bundle(slug, archive, sandbox)
-    return _GRADED[key]
+    return (str(slug), hashlib.sha256(_zip_contents(archive)).hexdigest(), sandbox, environment), archive
 
 
 def _zip_contents(archive: Path) -> bytes:

@@ -5,7 +5,8 @@ fail on the starter, its solution earns full marks and each wrong upload loses e
 checks (``wrong/expectations.toml``). A new week is a new folder: nothing here changes.
 
 Gradings go through ``graded`` (conftest): one grading per upload per session, shared with the
-bundle's own test file. A wrong case with ``parts`` grades a reduced copy of its bundle, which
+bundle's own test file, and for bundles that time nothing they score, started two at a time ahead
+of their tests (``prefetch``). A wrong case with ``parts`` grades a reduced copy of its bundle, which
 only the bundle's own file knows how to build (week 4): it is left to that file.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,9 @@ from tests.assignments.conftest import (
     bundle_dir,
     bundle_expectations,
     graded,
+    prefetch,
     run_public_tests,
+    settle_prefetches,
     wrong_cases,
     wrong_upload,
 )
@@ -37,21 +41,45 @@ SLUGS = sorted(p.parent.name for p in ASSIGNMENTS.glob("*/assignment.toml"))
 WEIGHTS_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt")
 
 
-def _graded_wrong_cases() -> list[object]:
-    cases: list[object] = []
-    for slug in SLUGS:
-        if not (bundle_dir(slug) / "wrong" / "expectations.toml").is_file():
-            continue
-        import tomllib
+def _whole_bundle_wrong_cases(slug: str) -> list[WrongCase]:
+    """The wrong cases graded on the whole bundle (not those limited to some ``parts``)."""
+    path = bundle_dir(slug) / "wrong" / "expectations.toml"
+    if not path.is_file():
+        return []
+    import tomllib
 
-        raw = tomllib.loads((bundle_dir(slug) / "wrong" / "expectations.toml").read_text())
-        reduced = {w["path"] for w in raw["wrong"] if "parts" in w}
-        cases += [
-            pytest.param(case, id=f"{slug}:{case.path}", marks=[pytest.mark.slow, pytest.mark.bwrap])
-            for case in wrong_cases(slug)
-            if case.path not in reduced
-        ]
-    return cases
+    reduced = {w["path"] for w in tomllib.loads(path.read_text())["wrong"] if "parts" in w}
+    return [case for case in wrong_cases(slug) if case.path not in reduced]
+
+
+def _graded_wrong_cases() -> list[object]:
+    return [
+        pytest.param(case, id=f"{slug}:{case.path}", marks=[pytest.mark.slow, pytest.mark.bwrap])
+        for slug in SLUGS
+        for case in _whole_bundle_wrong_cases(slug)
+    ]
+
+
+_PREFETCHED: set[str] = set()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_grading_left_behind():
+    yield
+    settle_prefetches()
+
+
+def _prefetch_bundle(slug: str) -> None:
+    """The bundle's solution and wrong uploads, graded two at a time ahead of their tests
+    where the bundle times nothing it scores (conftest ``prefetch``); once per session."""
+    if slug in _PREFETCHED:
+        return
+    _PREFETCHED.add(slug)
+    work = Path(tempfile.mkdtemp(prefix=f"arena-prefetch-{slug}-"))
+    uploads = [bundle_dir(slug) / "solution"]
+    uploads += [wrong_upload(case, work / str(i))
+                for i, case in enumerate(_whole_bundle_wrong_cases(slug))]
+    prefetch(slug, uploads)
 
 
 def test_every_bundle_folder_is_found():
@@ -142,12 +170,14 @@ SOLUTION_GRADES = [
 @pytest.mark.bwrap
 @pytest.mark.parametrize("slug", SOLUTION_GRADES)
 def test_the_solution_earns_full_marks(slug):
+    _prefetch_bundle(slug)
     report = graded(slug, bundle_dir(slug) / "solution")
     assert_earns(report, (), bundle_expectations(slug).partial)
 
 
 @pytest.mark.parametrize("case", _graded_wrong_cases())
 def test_each_wrong_upload_loses_exactly_its_checks(case: WrongCase, tmp_path: Path):
+    _prefetch_bundle(case.slug)
     report = graded(case.slug, wrong_upload(case, tmp_path))
     assert report["status"] == case.status
     partial = tuple(set(bundle_expectations(case.slug).partial) - set(case.fails))

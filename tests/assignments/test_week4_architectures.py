@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +21,10 @@ from tests.assignments.conftest import (
     bundle_dir,
     check_points,
     describe,
-    grade_bundle,
+    graded,
     load_arrays,
+    prefetch,
+    settle_prefetches,
     wrong_params,
     zip_solution,
 )
@@ -150,28 +153,48 @@ def parts_bundle(tmp_path: Path, parts: tuple[str, ...]) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.bwrap
-def test_the_solution_earns_full_marks(tmp_path):
-    report = grade_bundle(SLUG, zip_solution(bundle_dir(SLUG) / "solution"))
+@pytest.mark.timeout(2700)  # a cold reference cache, when this file runs alone
+def test_the_solution_earns_full_marks_on_every_family():
+    # The same report as test_every_bundle's (``graded``: one week 4 grading per session).
+    report = graded(SLUG, bundle_dir(SLUG) / "solution")
     assert_full_marks(report)
     checks = {c["name"] for c in report["checks"]}
     assert {f"train_{f}/accuracy" for f in FAMILIES} <= checks, describe(report)
 
 
+def wrong_case_bundle(tmp_path: Path, path: str, fails: tuple[str, ...]) -> Path:
+    """The reduced copy of the bundle a wrong case is graded on (its ``parts``)."""
+    raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
+    parts = tuple(next(w for w in raw["wrong"] if w["path"] == path)["parts"])
+    if set(parts) <= set(EQUIVALENCE_PARTS):  # the ImageNet-size checks it breaks, if any
+        return equivalence_bundle(tmp_path, fails)
+    # A training bug: the comparison part it breaks (and any cheap part named with it).
+    assert any(p.startswith("train_") for p in parts), parts
+    return parts_bundle(tmp_path, parts)
+
+
+@pytest.fixture(scope="module")
+def wrong_gradings(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, tuple[Path, Path]]]:
+    """``(bundle copy, upload)`` of each wrong case, all started at the first one two at a time
+    (conftest ``prefetch``: week 4 scores no speed)."""
+    jobs = {}
+    for param in wrong_params(SLUG):
+        case = param.values[0]
+        bundle = wrong_case_bundle(tmp_path_factory.mktemp("wrong"), case.path, case.fails)
+        jobs[case.path] = (bundle, zip_solution(case.upload))
+    for bundle, upload in jobs.values():
+        prefetch(bundle, [upload])
+    yield jobs
+    settle_prefetches()
+
+
 @pytest.mark.slow
 @pytest.mark.bwrap
 @pytest.mark.parametrize("case", wrong_params(SLUG))
-def test_each_wrong_upload_loses_exactly_its_checks(case, tmp_path):
-    raw = tomllib.loads((bundle_dir(SLUG) / "wrong" / "expectations.toml").read_text())
-    parts = tuple(next(w for w in raw["wrong"] if w["path"] == case.path)["parts"])
-    if set(parts) <= set(EQUIVALENCE_PARTS):  # the ImageNet-size checks it breaks, if any
-        bundle = equivalence_bundle(tmp_path, case.fails)
-    else:  # a training bug: the comparison part it breaks (and any cheap part named with it)
-        assert any(p.startswith("train_") for p in parts), parts
-        bundle = parts_bundle(tmp_path, parts)
-    from grader.grading import GradeOptions, grade
-
-    report = grade(bundle, zip_solution(case.upload), GradeOptions(sandbox="bwrap")).to_dict()
-    assert_loses_exactly(report, case)
+def test_each_wrong_upload_loses_exactly_its_checks(case, wrong_gradings):
+    assert_loses_exactly(graded(*wrong_gradings[case.path]), case)
 
 
 @pytest.mark.slow
