@@ -22,7 +22,10 @@ Why it is sound with hostile code on the other side:
   and said in the public log. Statistics themselves the submission controlled anyway (its
   train() can set its buffers to anything), so taking them from the sandbox hands it nothing
   it did not have;
-- its cost is forward passes only, inside the train stage's CPU-time and wall-clock nets.
+- its cost is forward passes only, inside the train stage's CPU-time and wall-clock nets;
+- no thread check follows it (one precedes it, when train() returns): a thread started during
+  the recalibration could only change what is discarded here, or run beside the architecture
+  check, where the submission's own forward runs anyway.
 """
 
 from __future__ import annotations
