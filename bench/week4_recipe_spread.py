@@ -5,7 +5,8 @@
 Each family of ``assignments/week4-architectures`` is trained exactly as the grader trains it
 (the budget's seed, batch order and images from ``grader.kinds.train.feed.batch_plan``, the
 model built after ``seed_everything``), in this process rather than in a sandbox, then scored
-on the 500 hidden test images the grader scores. Recipes (what a mentee's ``train()`` may do
+on the 500 hidden test images the grader scores (after the batch-norm recalibration the budget's
+``bn_recalibration_images`` asks for, as the grader does). Recipes (what a mentee's ``train()`` may do
 with the batches it is handed):
 
 - ``platform``: the harness's default loop (the budget's optimizer at its lr), seeds 0 and 1
@@ -99,6 +100,12 @@ def run_one(
     wall = time.monotonic()
     recipe(model, ((images[i], labels[i].long()) for i in plan), dict(budget))
     cpu_s, wall_s = time.process_time() - started, time.monotonic() - wall
+    # As the grader does after train() returns (grader.kinds.train.recalibration): the
+    # batch-norm statistics re-estimated on the first images handed out.
+    recalibrate = int(budget.get("bn_recalibration_images", 0))
+    if recalibrate:
+        first = torch.from_numpy(np.concatenate(plan)[:recalibrate])
+        training.recalibrate_batchnorm(model, images[first], int(budget["batch_size"]))
     model.eval()
     with torch.no_grad():
         logits = model(torch.from_numpy(data["hidden_images"]))

@@ -92,6 +92,10 @@ class Budget:
     batch of that work is handed out, however slow the worker: the same work on any worker
     gives the same model, however loaded the worker is. ``seconds`` is CPU time (all the
     sandbox's processes and threads): a train() that uses more fails as a ``timeout``.
+
+    ``bn_recalibration_images`` (0: off): once training returned, the platform recomputes the
+    batch-norm running statistics on the first that many images the submission was handed
+    (``grader.kinds.train.recalibration``); the part must name a ``reference``.
     """
 
     seconds: float = 60.0
@@ -101,6 +105,7 @@ class Budget:
     images: int = 0
     seed: int = 0
     optimizer: str = "sgd"
+    bn_recalibration_images: int = 0
 
 
 @dataclass(frozen=True)

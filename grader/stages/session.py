@@ -111,6 +111,11 @@ class Session:
         caller's budget: a loaded worker's steps are slow, never cut short)."""
         return self.request(request, what="training", timeout=timeout)
 
+    def recalibrate(self, request: wire.Recalibrate, *, timeout: float) -> Reply:
+        """The trained model's state after batch-norm recalibration (bounded like a training
+        step: forward passes only, on a worker that may be loaded)."""
+        return self.request(request, what="batch-norm recalibration", timeout=timeout)
+
     def request(self, request: wire.Request, *, what: str, timeout: float) -> Reply:
         reply = self.channel.request(
             request.payload(), window=self.out_window, timeout=self.remaining(timeout)

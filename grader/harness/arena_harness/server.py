@@ -138,13 +138,28 @@ class Server:
         feed = training.BatchFeed(self.sock, self.shm, request, self.device)
         training.run(module, self.model, feed, request["budget"])
         self.model.eval()
-        # Copied now, as train() returned: nothing that runs later changes what is graded.
-        state = [t.detach().cpu().float() for _, t in loading.ordered_entries(self.model)]
-        # Two tensors whatever the model's size: every value in order, and the shapes table.
+        # Copied now, as train() returned: nothing that runs later changes what is graded
+        # (recalibration's reply is another state, of which the trusted side takes only the
+        # batch-norm statistics).
+        return self._write_state(self.model, request)
+
+    def op_recalibrate(self, request: dict) -> tuple:
+        model = self._model()
+        images = torch.from_numpy(np.array(wire.tensor_view(self.shm, request["images"])))
+        count = training.recalibrate_batchnorm(
+            model, images.to(self.device), int(request["batch_size"])
+        )
+        print(f"[train] batch-norm statistics of {count} layers recalibrated", flush=True)
+        return self._write_state(model, request)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _write_state(self, model: torch.nn.Module, request: dict) -> tuple:
+        """The model's state as two tensors whatever its size: every value in order (the
+        state dict's), and the shapes table."""
+        state = [t.detach().cpu().float() for _, t in loading.ordered_entries(model)]
         blob = torch.cat([t.reshape(-1) for t in state]) if state else torch.zeros(0)
         return self._write_outputs((blob, _shape_table([tuple(t.shape) for t in state])), request)
 
-    # -- helpers ------------------------------------------------------------------------------
     def _module(self) -> ModuleType:
         if self.module is None:
             raise HarnessFailure(wire.BAD_REQUEST, "nothing loaded")

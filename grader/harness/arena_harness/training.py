@@ -10,6 +10,11 @@ The mentee may define ``train(model, batches, budget)``: ``batches`` yields ``(i
 labels)`` on the model's device, ``budget`` is a plain dict of the part's budget. Without it,
 ``default_loop`` makes one optimizer step per batch. Either way the state is copied the moment
 ``train`` returns, and a Python thread still running then fails the part.
+
+Where the budget sets ``bn_recalibration_images``, the trusted side then sends that many of
+the images it already handed out (no labels) and ``recalibrate_batchnorm`` recomputes the
+batch-norm running statistics on them; the trusted side keeps the weights of the state copied
+when ``train`` returned and takes only the statistics from this one.
 """
 
 from __future__ import annotations
@@ -171,3 +176,48 @@ def default_loop(
         run.steps += 1
         run.images += len(labels)
     return run
+
+
+def batchnorm_layers(model: torch.nn.Module) -> list[torch.nn.modules.batchnorm._BatchNorm]:
+    """The batch-norm layers that keep running statistics (what eval mode normalises by)."""
+    return [
+        m
+        for m in model.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+        and m.track_running_stats
+        and m.running_mean is not None
+        and m.running_var is not None
+    ]
+
+
+def recalibrate_batchnorm(model: torch.nn.Module, images: torch.Tensor, batch_size: int) -> int:
+    """Recompute every batch-norm layer's running statistics from ``images``; the number of
+    layers recalibrated.
+
+    After a short budget (the CPU one: 40 steps) the running averages lag far behind the
+    weights (momentum 0.1 leaves running variances near their initial 1), and eval mode then
+    collapses to chance even for a model that learned. The statistics are reset and
+    re-estimated as a plain average over the batches (``momentum=None``), under the final
+    weights, with no gradients. Only the batch-norm layers are in train mode (dropout and the
+    rest as in eval), so the statistics are those of the network that is scored. The layers'
+    momentum is restored afterwards; parameters are not touched (and the trusted side would
+    discard any change to them).
+    """
+    layers = batchnorm_layers(model)
+    if not layers:
+        return 0
+    momenta = [layer.momentum for layer in layers]
+    model.eval()
+    try:
+        for layer in layers:
+            layer.reset_running_stats()
+            layer.momentum = None
+            layer.train()
+        with torch.no_grad():
+            for start in range(0, len(images), max(1, batch_size)):
+                model(images[start : start + batch_size])
+    finally:
+        for layer, momentum in zip(layers, momenta):
+            layer.momentum = momentum
+        model.eval()
+    return len(layers)

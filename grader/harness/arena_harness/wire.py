@@ -298,3 +298,20 @@ class End(Request):
     """No more batches: the training call returns its state."""
 
     op: ClassVar[str] = "end"
+
+
+@dataclass(frozen=True)
+class Recalibrate(Request):
+    """Recompute the trained model's batch-norm running statistics on ``images`` (training
+    images already handed out, no labels), ``batch_size`` at a time, and return its state.
+
+    Sent after the train request's state came back; the trusted side keeps that state's
+    weights and takes only the statistics from this reply (grader.kinds.train.recalibration).
+    """
+
+    op: ClassVar[str] = "recalibrate"
+    images: Spec
+    batch_size: int
+
+    def fields(self) -> dict[str, Any]:
+        return {"images": self.images, "batch_size": self.batch_size}

@@ -22,6 +22,7 @@ from safetensors.numpy import save_file
 
 from grader.harness.arena_harness import wire
 from grader.kinds.model.grade import hidden_stage, public_stage, read_shape_table
+from grader.kinds.train import recalibration
 from grader.kinds.train.feed import FeedRun, batch_bytes, batch_plan, feed_batches
 from grader.kinds.train.trained_reference import (
     TrainedReference,
@@ -167,6 +168,8 @@ def train_stage(
     plan = batch_plan(len(split["labels"]), budget)  # before the clock: it imports torch
     fed: list[FeedRun] = []
     trained_s = [0.0]
+    recalibrate_images = int(budget.get("bn_recalibration_images", 0))
+    recalibrated: list[str] = []  # its log line, once done
 
     def body(session: Session) -> Trained:
         load = wire.Load(ctx.bundle.entry, ctx.device, import_seconds=ctx.bundle.import_seconds)
@@ -186,6 +189,18 @@ def train_stage(
             raise ProtocolViolation("a trained state is a vector and a shapes table")
         table = read_shape_table(session, reply, index=1)
         values = session.get(reply, 0, reply.tensors[0].shape)
+        # Before the architecture check, which builds another model in the harness.
+        if recalibration.wanted(recalibrate_images, reference, table):
+            assert reference is not None  # wanted() says so; for mypy
+            images = recalibration.recalibration_images(
+                recalibrate_images, split["images"], plan, run.batches
+            )
+            if len(images):
+                done = recalibration.recalibrate(
+                    session, images, budget["batch_size"], values, table, reference, wall
+                )
+                values = done.values
+                recalibrated.append(done.describe())
         state = unflatten(values, table)
         why = "" if reference is None else not_the_reference(session, ctx, table, reference)
         return state, table, why
@@ -193,6 +208,9 @@ def train_stage(
     in_bytes = batch_bytes(budget, ctx.part.input_shape)
     if reference is not None:
         in_bytes = max(in_bytes, reference.images.nbytes + 4096)
+    if recalibrate_images:
+        image_bytes = recalibrate_images * int(np.prod(ctx.part.input_shape)) * 4
+        in_bytes = max(in_bytes, image_bytes + 4096)
     stage = replace(ctx, limits=train_limits(ctx)).stage(
         "train",
         inputs=inputs,
@@ -204,6 +222,7 @@ def train_stage(
     ok = result.absorb(outcome, "train")
     if fed:
         result.logs.append(fed[0].describe(len(split["labels"])))
+    result.logs.extend(recalibrated)
     if ok:
         result.timings["train_s"] = trained_s[0]
         result.metrics["train_images"] = fed[0].images

@@ -42,6 +42,11 @@ def read(reader: Reader, raw: dict[str, Any], name: str, where: str) -> Part:
     )
     if part.builder == "build_model" and part.budget.seconds <= 0:
         raise reader.fail(where, "[parts.budget] seconds must be positive")
+    if part.budget.bn_recalibration_images and not part.reference:
+        # The trusted side takes only the statistics' positions of the reference's state from
+        # the recalibrated one (grader.kinds.train.recalibration): without a reference it
+        # cannot tell a statistic from a weight.
+        raise reader.fail(where, "[parts.budget] bn_recalibration_images needs a reference")
     return part
 
 
@@ -59,7 +64,7 @@ def budget(
                 raise reader.fail(w, f"optimizer {values[key]!r} is not one of {BUDGET_OPTIMIZERS}")
             continue
         values[key] = reader.get(raw, key, int if fields[key].type == "int" else float, w)
-        if key in ("images", "seed"):
+        if key in ("images", "seed", "bn_recalibration_images"):
             if values[key] < 0:
                 raise reader.fail(w, f"{key} must not be negative")
         elif values[key] <= 0:

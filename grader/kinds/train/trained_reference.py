@@ -39,6 +39,9 @@ class TrainedReference:
     macs: int
     images: np.ndarray  # seeded inputs of the equivalence check
     expected: np.ndarray  # the reference's outputs on them
+    # Positions in ``shapes`` of the batch-norm running statistics (running_mean, running_var,
+    # num_batches_tracked): the only tensors batch-norm recalibration may change.
+    statistics: tuple[int, ...] = ()
 
 
 def build_trained_reference(ctx: PartContext, weights_path: Path) -> TrainedReference:
@@ -71,6 +74,7 @@ def build_trained_reference(ctx: PartContext, weights_path: Path) -> TrainedRefe
         macs=int(meta["macs"]),
         images=images,
         expected=expected,
+        statistics=tuple(int(i) for i in meta.get("statistics", ())),
     )
 
 
@@ -108,8 +112,23 @@ def write_trained_reference(ctx: PartContext, out: Path) -> None:
         "shapes": [list(t.shape) for t in ordered_state(model).values()],
         "params": sum(p.numel() for p in model.parameters()),
         "macs": count_macs(model, (1, *part.input_shape)),
+        "statistics": statistics_positions(model),
     }
     (out / META_FILE).write_text(json.dumps(meta))
+
+
+def statistics_positions(model: Any) -> list[int]:
+    """Positions, in the state dict's order, of every batch-norm layer's running statistics."""
+    import torch
+
+    from reference_models.equivalence import ordered_state
+
+    names = set()
+    for prefix, module in model.named_modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            dot = f"{prefix}." if prefix else ""
+            names |= {f"{dot}running_mean", f"{dot}running_var", f"{dot}num_batches_tracked"}
+    return [i for i, name in enumerate(ordered_state(model)) if name in names]
 
 
 def randomize_batchnorm_statistics(model: Any) -> None:
