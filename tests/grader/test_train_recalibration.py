@@ -176,5 +176,8 @@ def test_weights_changed_during_recalibration_are_discarded(grade_bwrap, tmp_pat
     assert (honest.status, attack.status) == ("scored", "scored"), attack.to_dict()
     assert "recalibrated on the first 64 training images" in honest.logs
     assert "TAMPERED" in attack.logs and "were discarded" in attack.logs
-    assert attack.metrics["accuracy"] == honest.metrics["accuracy"]
-    assert attack.score == honest.score
+    # Two trainings of one model may differ by an image or two of the hidden set (threaded
+    # float sums: 0.1458 against 0.1427 in one full-suite run); a kept tampered head would
+    # answer one class everywhere. Within 0.01 of the honest accuracy, at most 5 points above.
+    assert attack.metrics["accuracy"] == pytest.approx(honest.metrics["accuracy"], abs=0.01)
+    assert attack.score <= honest.score + 5.0
