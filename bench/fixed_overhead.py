@@ -4,7 +4,9 @@
 
 Measured side by side in one run, on the reference solution:
 - ``grade_s``: wall time of ``grade()`` (intake, the public and the hidden stage, scoring) after
-  one warm-up grading (hidden data built, runtime layout and sandbox probes cached);
+  one warm-up grading (hidden data built, runtime layout and sandbox probes cached), with
+  pre-started sandboxes off and on (``ARENA_SPARE_SANDBOXES``, interleaved run by run: with
+  them, the hidden stage's sandbox imports torch beside the public stage);
 - ``compute_s``: the pure compute of the same checks in-process: the solution imported once,
   every public and hidden case called, as the harness calls them, in this process;
 - ``overhead_s = grade_s - compute_s``: what grading adds (two sandboxes, each importing torch);
@@ -65,16 +67,38 @@ def _median(values: list[float]) -> float:
     return round(statistics.median(values), 3)
 
 
-def _timed_grades(backend: str, runs: int) -> dict[str, Any]:
-    walls, cpus, stages = [], [], []
-    for _ in range(runs):
-        wall, cpu = time.monotonic(), _cpu()
-        report = grade(BUNDLE, BUNDLE / "solution", GradeOptions(sandbox=backend))
-        walls.append(time.monotonic() - wall)
-        cpus.append(_cpu() - cpu)
-        assert report.status == "scored" and report.score == 100, report.to_dict()
-        stages.append(sum(1 for k in report.timings if k.endswith("_stage_s")))
-    return {"wall_s": _median(walls), "cpu_s": _median(cpus), "stages": max(stages)}
+SPARES = {"spares_off": "0", "spares_on": "1"}
+
+
+def _timed_grades(backend: str, runs: int) -> dict[str, dict[str, Any]]:
+    """Gradings with spares off and on, interleaved so that both see the same load."""
+    samples = {label: {"wall": [], "cpu": [], "stages": []} for label in SPARES}
+    saved = os.environ.get("ARENA_SPARE_SANDBOXES")
+    try:
+        for _ in range(runs):
+            for label, flag in SPARES.items():
+                os.environ["ARENA_SPARE_SANDBOXES"] = flag
+                wall, cpu = time.monotonic(), _cpu()
+                report = grade(BUNDLE, BUNDLE / "solution", GradeOptions(sandbox=backend))
+                samples[label]["wall"].append(time.monotonic() - wall)
+                samples[label]["cpu"].append(_cpu() - cpu)
+                assert report.status == "scored" and report.score == 100, report.to_dict()
+                samples[label]["stages"].append(
+                    sum(1 for k in report.timings if k.endswith("_stage_s"))
+                )
+    finally:
+        if saved is None:
+            os.environ.pop("ARENA_SPARE_SANDBOXES", None)
+        else:
+            os.environ["ARENA_SPARE_SANDBOXES"] = saved
+    return {
+        label: {
+            "wall_s": _median(s["wall"]),
+            "cpu_s": _median(s["cpu"]),
+            "stages": max(s["stages"]),
+        }
+        for label, s in samples.items()
+    }
 
 
 def _call_args(case: Case, arg_type: str) -> tuple[list[Any], dict[str, Any]]:
@@ -212,9 +236,12 @@ def main() -> None:
         "grade": graded,
         "compute": compute,
         "overhead": {
-            "wall_s": round(graded["wall_s"] - compute["wall_s"], 3),
-            "cpu_s": round(graded["cpu_s"] - compute["cpu_s"], 3),
-            "per_stage_wall_s": round((graded["wall_s"] - compute["wall_s"]) / graded["stages"], 3),
+            label: {
+                "wall_s": round(g["wall_s"] - compute["wall_s"], 3),
+                "cpu_s": round(g["cpu_s"] - compute["cpu_s"], 3),
+                "per_stage_wall_s": round((g["wall_s"] - compute["wall_s"]) / g["stages"], 3),
+            }
+            for label, g in graded.items()
         },
         "harness_start": start,
         "throughput": throughput,

@@ -1,4 +1,4 @@
-"""``python -m grader list|grade``: contracts.md section 2.
+"""``python -m grader list|grade|warm``: contracts.md section 2 (``warm``: ``grader/warm.py``).
 
 ``grade`` exits 0 whenever grading finished, whatever the verdict. When the grader itself could
 not run it says why on stderr and exits ``EXIT_PERMANENT`` (3) if running again cannot help (a
@@ -41,9 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     grading = commands.add_parser("grade", help="grade one submission")
     grading.add_argument("--assignment", required=True, help="a slug or a bundle folder")
     grading.add_argument("--submission", required=True, type=Path)
-    grading.add_argument(
-        "--sandbox", choices=SANDBOXES, default=settings.default_sandbox()
-    )
+    grading.add_argument("--sandbox", choices=SANDBOXES, default=settings.default_sandbox())
     grading.add_argument(
         "--gpus",
         default=settings.default_gpus(),
@@ -67,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="a built hidden-data folder to grade with (workers that fetched the web's copy)",
     )
     grading.set_defaults(handler=run_grade)
+    warm = commands.add_parser(
+        "warm",
+        help="wait for one grade job on stdin, imports done and a spare sandbox started "
+        "(the platform's worker)",
+    )
+    warm.add_argument(
+        "--key-file",
+        required=True,
+        type=Path,
+        help="the shape of the last grading's first stage: read first, rewritten after",
+    )
+    warm.set_defaults(handler=run_warm_command)
     return parser
 
 
@@ -101,7 +111,9 @@ def run_grade(args: argparse.Namespace) -> int:
     if not args.submission.exists():
         raise GraderError(f"no such submission: {args.submission}", permanent=True)
     if args.hidden_data is not None and not (args.hidden_data / "manifest.json").is_file():
-        raise GraderError(f"--hidden-data {args.hidden_data} holds no manifest.json", permanent=True)
+        raise GraderError(
+            f"--hidden-data {args.hidden_data} holds no manifest.json", permanent=True
+        )
     options = GradeOptions(
         sandbox=args.sandbox,
         gpus=args.gpus,
@@ -112,6 +124,12 @@ def run_grade(args: argparse.Namespace) -> int:
     report = grade(args.assignment, args.submission, options)
     print(report.to_json() if args.json else summary(report))
     return 0
+
+
+def run_warm_command(args: argparse.Namespace) -> int:
+    from grader.warm import run_warm
+
+    return run_warm(args.key_file)
 
 
 def summary(report: Report) -> str:

@@ -29,8 +29,10 @@ from grader.metric_info import coarsen, describe
 from grader.report import CheckResult, Report, ReportError, cap_log
 from grader.sandbox import Limits, Sandbox, get_sandbox
 from grader.scoring import total_score
+from grader.settings import spare_sandboxes
 from grader.stages.context import PartContext, PartResult
 from grader.stages.failures import StageFailure
+from grader.stages.spares import spare_pool
 from grader.vocabulary import closed, not_graded
 
 # When parts fail differently, the report shows the most serious status.
@@ -76,7 +78,9 @@ def _grade_in(bundle: Bundle, submission: Path, options: GradeOptions, work: Pat
     hidden_started = time.monotonic()
     hidden = options.hidden_data or ensure_hidden(bundle.root)
     hidden_data_s = time.monotonic() - hidden_started
-    report = _run_parts(bundle, unpacked, hidden, sandbox, options, work)
+    # Pre-started sandboxes for the stages that follow a public one; none outlives the grading.
+    with spare_pool(enabled=spare_sandboxes()):
+        report = _run_parts(bundle, unpacked, hidden, sandbox, options, work)
     report.timings["hidden_data_s"] = hidden_data_s
     return report
 

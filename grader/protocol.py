@@ -176,6 +176,14 @@ class Channel:
         self.conn: socket.socket | None = None
         self.seq = 0
 
+    def resize(self, shm_bytes: int) -> None:
+        """A spare's channel (``grader/stages/spares.py``) takes its stage's size at the claim,
+        before the harness maps the file (it maps only after the go line)."""
+        assert self.conn is None, "before accept()"
+        self.shm_bytes = wire.align(max(shm_bytes, 4096))
+        self.shm.size = self.shm_bytes
+        os.ftruncate(self.shm.fd, self.shm_bytes)
+
     def accept(self, alive: Callable[[], bool], timeout: float) -> None:
         """Wait for the harness to connect and say hello; ``alive`` is polled meanwhile."""
         deadline = time.monotonic() + timeout

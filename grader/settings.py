@@ -45,3 +45,9 @@ def sandbox_python() -> str:
 def cgroup_parent() -> str:
     """``ARENA_CGROUP_PARENT``: the cgroup v2 folder the sandboxes' cgroups are made under."""
     return os.environ.get("ARENA_CGROUP_PARENT") or "arena"
+
+
+def spare_sandboxes() -> bool:
+    """``ARENA_SPARE_SANDBOXES``: ``0`` turns off pre-started sandboxes (``grader/stages/
+    spares.py``); on by default for the backends that have them (bwrap, none)."""
+    return (os.environ.get("ARENA_SPARE_SANDBOXES") or "1").strip() not in ("0", "false", "no")

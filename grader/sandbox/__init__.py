@@ -8,6 +8,7 @@ from grader.sandbox.base import (
     Sandbox,
     SandboxProcess,
     SandboxSpec,
+    SpareProcess,
 )
 from grader.sandbox.environment import SANDBOX_USER, grant_sandbox_access
 from grader.sandbox.registry import get_sandbox
@@ -21,6 +22,7 @@ __all__ = [
     "Sandbox",
     "SandboxProcess",
     "SandboxSpec",
+    "SpareProcess",
     "get_sandbox",
     "grant_sandbox_access",
 ]

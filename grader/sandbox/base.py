@@ -32,6 +32,7 @@ __all__ = [
     "Sandbox",
     "SandboxProcess",
     "SandboxSpec",
+    "SpareProcess",
 ]
 
 PYTHON_PLACEHOLDER = "{python}"
@@ -123,9 +124,17 @@ class SandboxProcess(Protocol):
         ...
 
 
+class SpareProcess(SandboxProcess, Protocol):
+    def go(self, data: bytes) -> None:
+        """Restart the wall clock from now, write ``data`` to stdin and close it."""
+        ...
+
+
 class Sandbox(ABC):
     name: ClassVar[str]  # "bwrap" | "docker" | "none"
     python: str  # the python executable path INSIDE the sandbox
+    # Whether `open_spare` works (the backends that watch a local process: bwrap and none).
+    supports_spares: ClassVar[bool] = False
 
     def open(self, spec: SandboxSpec) -> contextlib.AbstractContextManager[SandboxProcess]:
         """Start the spec's process; leaving the context always tears everything down.
@@ -134,6 +143,13 @@ class Sandbox(ABC):
         """
         return self._open(spec, b"")
 
+    def open_spare(self, spec: SandboxSpec) -> contextlib.AbstractContextManager[SpareProcess]:
+        """Start the spec's process ahead of need (`grader/stages/spares.py`): its stdin stays
+        open and its wall clock starts at `go`; never waits for a CPU slot (`SlotsBusy`)."""
+        if not self.supports_spares:
+            raise NotImplementedError(f"the {self.name} backend has no spares")
+        return self._open(spec, None)  # type: ignore[return-value]
+
     def run(self, spec: SandboxSpec, stdin: bytes = b"") -> RunResult:
         """Run to completion (or to a limit) and return the result."""
         with self._open(spec, stdin) as process:
@@ -141,9 +157,9 @@ class Sandbox(ABC):
 
     @abstractmethod
     def _open(
-        self, spec: SandboxSpec, stdin: bytes
+        self, spec: SandboxSpec, stdin: bytes | None
     ) -> contextlib.AbstractContextManager[SandboxProcess]:
-        """`open` with bytes fed to stdin before it is closed."""
+        """`open` with bytes fed to stdin before it is closed; None: a spare (`open_spare`)."""
 
     @classmethod
     @abstractmethod

@@ -225,6 +225,7 @@ def _spawn(
 
 class BwrapSandbox(Sandbox):
     name: ClassVar[str] = "bwrap"
+    supports_spares: ClassVar[bool] = True
 
     def __init__(self) -> None:
         problem = self.available()
@@ -274,18 +275,26 @@ class BwrapSandbox(Sandbox):
             return popen, started, time.monotonic() - started
 
     @contextlib.contextmanager
-    def _open(self, spec: SandboxSpec, stdin: bytes) -> Iterator[SandboxProcess]:
+    def _open(self, spec: SandboxSpec, stdin: bytes | None) -> Iterator[SandboxProcess]:
         for mount in spec.mounts:
             if not mount.source.exists():
                 raise GraderError(f"sandbox mount source {mount.source} does not exist")
         sweep_stale_run_dirs()
         # Taken before anything is made, given back after everything is gone: while a run's
         # processes may live, nobody else is given its cores.
-        with acquire_slot(slot_config()) as slot, self._run(spec, stdin, slot) as process:
+        # A spare (stdin None) takes one only if one is free now: waiting would hold up the
+        # stage that stocks it.
+        slot_wait = stdin is not None
+        with (
+            acquire_slot(slot_config(), wait=slot_wait) as slot,
+            self._run(spec, stdin, slot) as process,
+        ):
             yield process
 
     @contextlib.contextmanager
-    def _run(self, spec: SandboxSpec, stdin: bytes, slot: Slot | None) -> Iterator[LocalProcess]:
+    def _run(
+        self, spec: SandboxSpec, stdin: bytes | None, slot: Slot | None
+    ) -> Iterator[LocalProcess]:
         files = RunFiles(self._user)
         cgroup: RunCgroup | None = None
         process: LocalProcess | None = None
@@ -299,8 +308,10 @@ class BwrapSandbox(Sandbox):
                 start_s=start_s,
                 cgroup=cgroup,
                 shell_style_exit=True,
+                armed=stdin is not None,
             )
-            feed_stdin(popen, stdin)
+            if stdin is not None:  # None: a spare, started by go()
+                feed_stdin(popen, stdin)
             yield process
         finally:
             if process is not None:

@@ -253,7 +253,7 @@ class DockerSandbox(Sandbox):
             raise
 
     @contextlib.contextmanager
-    def _open(self, spec: SandboxSpec, stdin: bytes) -> Iterator[SandboxProcess]:
+    def _open(self, spec: SandboxSpec, stdin: bytes | None) -> Iterator[SandboxProcess]:
         api = self._client.api
         container_id: str | None = None
         sock: socket.socket | None = None
@@ -264,6 +264,7 @@ class DockerSandbox(Sandbox):
         try:
             slot = slot_hold.enter_context(acquire_slot(slot_config()))
             sweep_expired_containers(self._client)  # left by dead workers whose reaper died too
+            stdin = stdin or b""  # no spares here (supports_spares is False)
             container_id = self._create(spec, bool(stdin), slot)
             params = {"stdout": 1, "stderr": 1, "stream": 1, "stdin": int(bool(stdin))}
             sock = _raw_socket(api.attach_socket(container_id, params=params))

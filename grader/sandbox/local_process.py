@@ -61,8 +61,12 @@ class LocalProcess:
         start_s: float,
         cgroup: RunCgroup | None,
         shell_style_exit: bool,
+        armed: bool = True,
     ) -> None:
         self._popen = popen
+        # A spare's wall clock is not running until go(): it waits, importing nothing of the
+        # mentee's; the CPU limit holds from the start (the import counts, as in a cold start).
+        self._armed = armed
         self._limits = limits
         self._started_at = started_at
         self._start_s = start_s
@@ -90,15 +94,23 @@ class LocalProcess:
             self._result = self._collect()
         return self._result
 
+    def go(self, data: bytes) -> None:
+        """Start a spare (stdin held open): its wall clock runs from now, then ``data`` reaches
+        its stdin, which is closed."""
+        self._started_at = time.monotonic()
+        self._armed = True
+        feed_stdin(self._popen, data)
+
     def _watch(self) -> None:
-        deadline = self._started_at + self._limits.wall_seconds
         while True:
+            # Read each time: a spare's clock is restarted by go().
+            deadline = self._started_at + self._limits.wall_seconds
             try:
                 self._popen.wait(_POLL_S)
                 break
             except subprocess.TimeoutExpired:
                 pass
-            if not self._timed_out and time.monotonic() >= deadline:
+            if self._armed and not self._timed_out and time.monotonic() >= deadline:
                 self._timed_out = True
                 self.kill()
             elif not self._cpu_limited and self._over_cpu_budget():

@@ -34,6 +34,7 @@ from grader.errors import GraderError
 __all__ = [
     "Slot",
     "SlotConfig",
+    "SlotsBusy",
     "acquire_slot",
     "slot_config",
     "worker_concurrency",
@@ -41,6 +42,10 @@ __all__ = [
 
 DEFAULT_WAIT_S = 3600.0
 _POLL_S = 0.05
+
+
+class SlotsBusy(GraderError):
+    """Every slot is taken and the caller would not wait (a spare sandbox)."""
 
 
 @dataclass(frozen=True)
@@ -132,8 +137,9 @@ def _try_lock(path: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def acquire_slot(config: SlotConfig | None) -> Iterator[Slot | None]:
-    """Hold a free slot for the block (None without slots); waits while all are taken."""
+def acquire_slot(config: SlotConfig | None, *, wait: bool = True) -> Iterator[Slot | None]:
+    """Hold a free slot for the block (None without slots); waits while all are taken, or with
+    ``wait=False`` raises ``SlotsBusy`` at once."""
     if config is None:
         yield None
         return
@@ -155,6 +161,8 @@ def acquire_slot(config: SlotConfig | None) -> Iterator[Slot | None]:
             finally:
                 os.close(fd)  # closing the last descriptor drops the lock
             return
+        if not wait:
+            raise SlotsBusy(f"all {config.slots} sandbox slots are busy")
         if time.monotonic() > deadline:
             raise GraderError(
                 f"no sandbox slot came free in {config.wait_s:g} s "

@@ -46,6 +46,7 @@ def rewrite_paths(value: str, table: Mapping[str, str]) -> str:
 
 class UnsafeSandbox(Sandbox):
     name: ClassVar[str] = "none"
+    supports_spares: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self.python = sys.executable
@@ -56,7 +57,7 @@ class UnsafeSandbox(Sandbox):
         return None
 
     @contextlib.contextmanager
-    def _open(self, spec: SandboxSpec, stdin: bytes) -> Iterator[SandboxProcess]:
+    def _open(self, spec: SandboxSpec, stdin: bytes | None) -> Iterator[SandboxProcess]:
         scratch = Path(tempfile.mkdtemp(prefix="arena-unsafe-"))
         process: LocalProcess | None = None
         try:
@@ -91,8 +92,10 @@ class UnsafeSandbox(Sandbox):
                 start_s=time.monotonic() - started,
                 cgroup=None,
                 shell_style_exit=False,
+                armed=stdin is not None,
             )
-            feed_stdin(popen, stdin)
+            if stdin is not None:  # None: a spare, started by go()
+                feed_stdin(popen, stdin)
             yield process
         finally:
             if process is not None:

@@ -9,10 +9,11 @@ sandbox wrote.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -24,9 +25,10 @@ from grader.errors import GraderError
 from grader.harness.arena_harness import wire
 from grader.pretrained import MOUNT_TARGET, PretrainedError, remove_staged, stage_pretrained
 from grader.protocol import Channel, ChannelError, QueryTimeout, Reply
-from grader.sandbox import Limits, Mount, RunResult, Sandbox, SandboxSpec
+from grader.sandbox import Limits, Mount, RunResult, Sandbox, SandboxProcess, SandboxSpec
 from grader.sandbox.environment import grant_sandbox_access
 from grader.stages.failures import StageFailure, from_channel, from_reply
+from grader.stages.spares import Spare, active_pool
 
 HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
 CONNECT_TIMEOUT_S = 120.0
@@ -155,9 +157,20 @@ class StageOutcome(Generic[T]):
 
 
 def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome[T]:
+    pool = active_pool()
+    spare = pool.take(config) if pool is not None else None
+    if pool is not None and config.name == "public":
+        # The part's hidden stage follows with the same sandbox: it starts now, beside this
+        # untimed stage, and finds torch imported (spares.py).
+        pool.stock(config)
+    if spare is not None:
+        try:
+            return _run_stage(config, body, spare=spare)
+        finally:
+            spare.close()
     pretrained_dir = _stage_pretrained(config)  # before anything of the mentee's runs
     try:
-        return _run_stage(config, body, pretrained_dir)
+        return _run_stage(config, body, pretrained_dir=pretrained_dir)
     finally:
         if pretrained_dir is not None:
             remove_staged(pretrained_dir)
@@ -176,23 +189,56 @@ def _stage_pretrained(config: StageConfig) -> Path | None:
         ) from exc
 
 
-def _run_stage(
-    config: StageConfig, body: Callable[[Session], T], pretrained_dir: Path | None
-) -> StageOutcome[T]:
+@contextlib.contextmanager
+def _cold_sandbox(
+    config: StageConfig, pretrained_dir: Path | None
+) -> Iterator[tuple[Channel, SandboxProcess]]:
+    """A sandbox started for this stage now (no spare waited for it)."""
     ipc_dir = Path(tempfile.mkdtemp(prefix="arena-ipc-"))
-    channel = Channel(ipc_dir, wire.align(config.in_bytes) + config.out_bytes)
-    grant_sandbox_access(ipc_dir, writable=True)
-    grant_sandbox_access(config.submission)
-    if config.inputs is not None:
-        grant_sandbox_access(config.inputs)
+    try:
+        channel = Channel(ipc_dir, wire.align(config.in_bytes) + config.out_bytes)
+        try:
+            grant_sandbox_access(ipc_dir, writable=True)
+            grant_sandbox_access(config.submission)
+            if config.inputs is not None:
+                grant_sandbox_access(config.inputs)
+            with config.sandbox.open(stage_spec(config, ipc_dir, pretrained_dir)) as proc:
+                yield channel, proc
+        finally:
+            channel.close()
+    finally:
+        shutil.rmtree(ipc_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _spare_sandbox(config: StageConfig, spare: Spare) -> Iterator[tuple[Channel, SandboxProcess]]:
+    """A spare, claimed for this stage (the caller closes it)."""
+    try:
+        yield spare.claim(config)
+    finally:
+        spare.channel.close()
+
+
+def _run_stage(
+    config: StageConfig,
+    body: Callable[[Session], T],
+    *,
+    pretrained_dir: Path | None = None,
+    spare: Spare | None = None,
+) -> StageOutcome[T]:
     started = time.monotonic()
     value: T | None = None
     failure: StageFailure | None = None
     connected = False
+    sandbox = (
+        _spare_sandbox(config, spare)
+        if spare is not None
+        else _cold_sandbox(config, pretrained_dir)
+    )
     try:
-        with config.sandbox.open(_spec(config, ipc_dir, pretrained_dir)) as proc:
-            # From the process's start: waiting for a CPU slot (sandbox/slots.py) is not the
-            # submission's time.
+        with sandbox as (channel, proc):
+            # From the process's start (a spare's: its claim): waiting for a CPU slot
+            # (sandbox/slots.py) is not the submission's time.
             deadline = time.monotonic() + config.limits.wall_seconds
             try:
                 channel.accept(
@@ -208,24 +254,32 @@ def _run_stage(
             result = _finish(proc)
     except GraderError as exc:
         raise StageFailure("error", "sandbox", f"the sandbox could not run: {exc}") from exc
-    finally:
-        channel.close()
-        shutil.rmtree(ipc_dir, ignore_errors=True)
     failure = _classify(failure, result, connected, config)
     return StageOutcome(
         value, failure, _logs(result), result.start_s, time.monotonic() - started, result
     )
 
 
-def _spec(config: StageConfig, ipc_dir: Path, pretrained_dir: Path | None = None) -> SandboxSpec:
+def stage_spec(
+    config: StageConfig,
+    ipc_dir: Path,
+    pretrained_dir: Path | None = None,
+    *,
+    submission: Path | None = None,
+    inputs: Path | None = None,
+    spare: bool = False,
+) -> SandboxSpec:
+    """The sandbox of ``config``'s stage; a spare's mounts its own (still empty) folders for the
+    submission and the inputs, filled at its claim."""
+    inputs = inputs if inputs is not None else config.inputs
     mounts = [
         Mount(HARNESS_DIR, "/arena/harness"),
-        Mount(config.submission, "/arena/submission"),
+        Mount(submission or config.submission, "/arena/submission"),
         Mount(ipc_dir, "/arena/ipc", writable=True),
     ]
     argv_inputs: list[str] = []
-    if config.inputs is not None:
-        mounts.append(Mount(config.inputs, "/arena/inputs"))
+    if inputs is not None:
+        mounts.append(Mount(inputs, "/arena/inputs"))
         # Paths reach the harness on argv only, so a backend can map them (the `none` one does).
         argv_inputs = ["--inputs", "/arena/inputs"]
     if pretrained_dir is not None:
@@ -244,6 +298,8 @@ def _spec(config: StageConfig, ipc_dir: Path, pretrained_dir: Path | None = None
     ]
     if config.threads:
         argv += ["--threads", str(config.threads)]
+    if spare:
+        argv.append("--spare")
     return SandboxSpec(
         argv=argv, mounts=mounts, limits=config.limits, gpus=config.gpus, packages=config.packages
     )
@@ -307,4 +363,4 @@ def _logs(result: RunResult) -> str:
     return text
 
 
-__all__ = ["Session", "StageConfig", "StageFailure", "StageOutcome", "run_stage"]
+__all__ = ["Session", "StageConfig", "StageFailure", "StageOutcome", "run_stage", "stage_spec"]

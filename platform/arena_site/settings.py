@@ -231,6 +231,9 @@ ARENA_GPUS = env_str("ARENA_GPUS", "all")
 ARENA_GRADING_TIMEOUT = env_int("ARENA_GRADING_TIMEOUT", 1800, minimum=10)
 # A running attempt whose heartbeat is older than this is presumed dead and may be re-claimed.
 ARENA_GRADING_LEASE = env_int("ARENA_GRADING_LEASE", 60, minimum=2)
+# The next grading's grader process starts as soon as one ends, imports done and spare
+# sandboxes waiting (submissions/warm_grader.py).
+ARENA_WARM_GRADER = env_bool("ARENA_WARM_GRADER", True)
 ARENA_GRADING_MAX_ATTEMPTS = env_int("ARENA_GRADING_MAX_ATTEMPTS", 3, minimum=1)
 ARENA_RETRY_BACKOFF = env_int("ARENA_RETRY_BACKOFF", 30, minimum=0)
 # A queued row older than this is sent again (its message may have been lost with a broker).

@@ -24,6 +24,7 @@ from django.conf import settings
 from submissions.fetch import GradingInputs, grading_inputs
 from submissions.models import Submission
 from submissions.storage import StoredUploadCorrupt, file_sha256
+from submissions.warm_grader import job_of, warm_grader
 
 # Variables the grader may need; everything else (credentials above all) stays behind.
 _PASSED_THROUGH = (
@@ -126,26 +127,50 @@ def _stage_upload(submission: Submission, work: Path, source_path: Path) -> Path
 
 
 def _supervise(command: list[str], keep_alive: Callable[[], bool]) -> GraderRun:
+    env = grader_environment()
+    try:
+        return _supervise_one(command, env, keep_alive)
+    finally:
+        if job_of(command) is not None:
+            # The next grading's process starts now, while this worker records the verdict.
+            warm_grader().start(env, settings.REPO_ROOT, _die_with_parent)
+
+
+def _supervise_one(
+    command: list[str], env: dict[str, str], keep_alive: Callable[[], bool]
+) -> GraderRun:
     interval = max(1.0, settings.ARENA_GRADING_LEASE / 4)
     started = time.monotonic()
-    process = subprocess.Popen(
-        command,
-        cwd=settings.REPO_ROOT,
-        env=grader_environment(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        # The worker runs one task per process; no threads exist here to be hurt by preexec_fn.
-        preexec_fn=_die_with_parent,  # noqa: PLW1509
+    job = job_of(command)
+    process = (
+        warm_grader().take(command, env, settings.REPO_ROOT)
+        if job is not None and settings.ARENA_WARM_GRADER
+        else None
     )
+    if process is None:
+        job = None  # a cold start: the command line carries the job
+        process = subprocess.Popen(
+            command,
+            cwd=settings.REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            # The worker runs one task per process; no threads exist here to be hurt by
+            # preexec_fn.
+            preexec_fn=_die_with_parent,  # noqa: PLW1509
+        )
     chunks: tuple[str, str] | None = None
     try:
         while chunks is None:
             try:
-                chunks = process.communicate(timeout=interval)
+                # The warm grader's job goes in on the first call (then its stdin closes).
+                chunks = process.communicate(input=job, timeout=interval)
+                job = None
             except subprocess.TimeoutExpired:
+                job = None
                 elapsed = time.monotonic() - started
                 if elapsed > settings.ARENA_GRADING_TIMEOUT:
                     return _stopped(process, started, timed_out=True)

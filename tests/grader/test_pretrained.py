@@ -21,7 +21,8 @@ from grader.harness.arena_harness.loading import HarnessFailure
 from grader.pretrained import PretrainedError, remove_staged, stage_pretrained
 from grader.sandbox import Limits
 from grader.stages.failures import StageFailure
-from grader.stages.session import StageConfig, _spec, run_stage
+from grader.stages.session import StageConfig, run_stage
+from grader.stages.session import stage_spec as _spec
 
 BUNDLES = Path(__file__).resolve().parent / "bundles"
 

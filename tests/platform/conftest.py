@@ -20,6 +20,9 @@ collect_ignore = ["bundles"]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena_site.settings")
 # A key for this test run only (settings refuse to start without one outside demo mode).
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+# Each test has its own ARENA_HOME, so a warm grader (submissions/warm_grader.py) started after
+# one test's last grading could never serve the next: off here, on in test_warm_grader.py.
+os.environ.setdefault("ARENA_WARM_GRADER", "0")
 # pytest-django configured itself before this file was read; the test modules import models.
 django.setup()
 
@@ -34,6 +37,9 @@ def _isolated_platform_files(settings, tmp_path: Path) -> Iterator[None]:  # typ
     # Hashing a password with the production hasher takes a good part of a second per persona.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
+    from submissions.warm_grader import warm_grader
+
+    warm_grader().discard()  # none outlives the test that started it
 
 
 @pytest.fixture

@@ -3,6 +3,10 @@
 ``--inputs DIR``: the stage's read-only input files. ``--pretrained DIR``: the bundle's
 pretrained backbones (read-only); its path is put in ``$ARENA_PRETRAINED`` before any mentee
 code is imported, so the submission can find them wherever a backend mounts them.
+``--spare``: a pre-started sandbox (``grader/stages/spares.py``): torch and the server are
+imported, then the harness waits for the trusted side's go line on stdin before it connects;
+the submission's files are put in place before that line, so nothing of the mentee's is read
+earlier. Anything but the go line (end of file: the spare was discarded) exits quietly.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import ctypes.util
 import mmap
 import os
 import socket
+import sys
 from pathlib import Path
 
 from .server import Server
-from .wire import SHM_NAME, SOCKET_NAME
+from .wire import SHM_NAME, SOCKET_NAME, SPARE_GO
 
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters of glibc's malloc.h
 
@@ -46,6 +51,7 @@ def main() -> None:
     parser.add_argument("--inputs", type=Path, default=Path("/arena/inputs"))
     parser.add_argument("--pretrained", type=Path, default=None)
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--spare", action="store_true")
     args = parser.parse_args()
     if args.pretrained is not None:
         os.environ["ARENA_PRETRAINED"] = str(args.pretrained)
@@ -56,6 +62,8 @@ def main() -> None:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.spare and sys.stdin.buffer.readline() != SPARE_GO:
+        return  # discarded before use
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(str(args.ipc / SOCKET_NAME))
     fd = os.open(args.ipc / SHM_NAME, os.O_RDWR | os.O_NOFOLLOW)

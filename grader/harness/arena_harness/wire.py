@@ -18,6 +18,8 @@ import numpy as np
 
 SOCKET_NAME = "arena.sock"  # in the IPC folder, bound at /arena/ipc
 SHM_NAME = "arena.shm"
+# What a spare harness (``--spare``) waits for on stdin before it connects.
+SPARE_GO = b"go\n"
 MAGIC = b"DDAR"
 VERSION = 1
 HEADER = struct.Struct("<4sBBBBHHI")  # magic, version, type, status, n_tensors, msg len, 0, seq
