@@ -10,6 +10,12 @@ Measured side by side in one run, on the reference solution:
 - ``compute_s``: the pure compute of the same checks in-process: the solution imported once,
   every public and hidden case called, as the harness calls them, in this process;
 - ``overhead_s = grade_s - compute_s``: what grading adds (two sandboxes, each importing torch);
+- ``worker_path``: what the platform's worker waits for, job to report, with the grader as a
+  subprocess: ``cold`` starts ``python -m grader grade`` for the job (the grader's own imports,
+  then both sandboxes); ``warm`` hands the job to a ``python -m grader warm`` process the
+  worker started when its last grading ended (``submissions/warm_grader.py``: imports done,
+  both stages' sandboxes waiting, given ``WARM_SETTLE_S`` to get there, as the gap between two
+  gradings does); interleaved run by run;
 - ``harness_start_s``: one sandbox starting the harness's imports, before (the MAC counter and
   triton imported eagerly, as the harness did) and after (imported on first use), interleaved;
 - ``per_minute``: week 1 gradings one worker completes per minute, one sandbox at a time (no
@@ -31,7 +37,9 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -99,6 +107,56 @@ def _timed_grades(backend: str, runs: int) -> dict[str, dict[str, Any]]:
         }
         for label, s in samples.items()
     }
+
+
+WARM_SETTLE_S = 15.0
+
+
+def _worker_paths(backend: str, runs: int) -> dict[str, Any]:
+    job = ["grade", "--assignment", str(BUNDLE), "--submission", str(BUNDLE / "solution")]
+    job += ["--json", "--sandbox", backend]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    samples: dict[str, list[float]] = {"cold": [], "warm": []}
+    with tempfile.TemporaryDirectory(prefix="arena-bench-warm-") as folder:
+        key_file = Path(folder) / "key.json"
+        warm_command = [sys.executable, "-m", "grader", "warm", "--key-file", str(key_file)]
+        first = subprocess.run(
+            warm_command,
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )  # writes the key
+        assert json.loads(first.stdout)["score"] == 100, first.stderr[-2000:]
+        for _ in range(runs):
+            began = time.monotonic()
+            cold = subprocess.run(
+                [sys.executable, "-m", "grader", *job],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=ROOT,
+                check=True,
+            )
+            samples["cold"].append(time.monotonic() - began)
+            assert json.loads(cold.stdout)["score"] == 100, cold.stderr[-2000:]
+            waiting = subprocess.Popen(
+                warm_command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+                cwd=ROOT,
+            )
+            time.sleep(WARM_SETTLE_S)
+            began = time.monotonic()
+            out, err = waiting.communicate(json.dumps(job))
+            samples["warm"].append(time.monotonic() - began)
+            assert waiting.returncode == 0 and json.loads(out)["score"] == 100, err[-2000:]
+    return {label: {"wall_s": _median(values)} for label, values in samples.items()}
 
 
 def _call_args(case: Case, arg_type: str) -> tuple[list[Any], dict[str, Any]]:
@@ -218,6 +276,7 @@ def main() -> None:
     grade(BUNDLE, BUNDLE / "solution", GradeOptions(sandbox=args.backend))  # warm-up
     graded = _timed_grades(args.backend, args.runs)
     compute = _compute(args.runs)
+    worker = _worker_paths(args.backend, args.runs)
     start = _harness_start(args.backend, args.runs)
     throughput = [_per_minute(args.backend, args.runs, None)]
     if cores > 1:
@@ -242,6 +301,10 @@ def main() -> None:
                 "per_stage_wall_s": round((g["wall_s"] - compute["wall_s"]) / g["stages"], 3),
             }
             for label, g in graded.items()
+        },
+        "worker_path": {
+            label: {**w, "overhead_s": round(w["wall_s"] - compute["wall_s"], 3)}
+            for label, w in worker.items()
         },
         "harness_start": start,
         "throughput": throughput,
