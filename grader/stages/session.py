@@ -28,7 +28,7 @@ from grader.protocol import Channel, ChannelError, QueryTimeout, Reply
 from grader.sandbox import Limits, Mount, RunResult, Sandbox, SandboxProcess, SandboxSpec
 from grader.sandbox.environment import grant_sandbox_access
 from grader.stages.failures import StageFailure, from_channel, from_reply
-from grader.stages.spares import Spare, active_pool
+from grader.stages.spares import active_pool
 
 HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
 CONNECT_TIMEOUT_S = 120.0
@@ -165,9 +165,14 @@ def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome
         pool.stock(config)
     if spare is not None:
         try:
-            return _run_stage(config, body, spare=spare)
-        finally:
+            claimed = spare.claim(config)
+        except OSError:  # its files could not be placed (a full disk): start cold instead
             spare.close()
+        else:
+            try:
+                return _run_stage(config, body, claimed=claimed)
+            finally:
+                spare.close()
     pretrained_dir = _stage_pretrained(config)  # before anything of the mentee's runs
     try:
         return _run_stage(config, body, pretrained_dir=pretrained_dir)
@@ -211,12 +216,15 @@ def _cold_sandbox(
 
 
 @contextlib.contextmanager
-def _spare_sandbox(config: StageConfig, spare: Spare) -> Iterator[tuple[Channel, SandboxProcess]]:
+def _claimed_spare(
+    claimed: tuple[Channel, SandboxProcess],
+) -> Iterator[tuple[Channel, SandboxProcess]]:
     """A spare, claimed for this stage (the caller closes it)."""
+    channel, _ = claimed
     try:
-        yield spare.claim(config)
+        yield claimed
     finally:
-        spare.channel.close()
+        channel.close()
 
 
 def _run_stage(
@@ -224,16 +232,14 @@ def _run_stage(
     body: Callable[[Session], T],
     *,
     pretrained_dir: Path | None = None,
-    spare: Spare | None = None,
+    claimed: tuple[Channel, SandboxProcess] | None = None,
 ) -> StageOutcome[T]:
     started = time.monotonic()
     value: T | None = None
     failure: StageFailure | None = None
     connected = False
     sandbox = (
-        _spare_sandbox(config, spare)
-        if spare is not None
-        else _cold_sandbox(config, pretrained_dir)
+        _claimed_spare(claimed) if claimed is not None else _cold_sandbox(config, pretrained_dir)
     )
     try:
         with sandbox as (channel, proc):

@@ -157,7 +157,8 @@ class Spare:
         return self.process.poll() is None
 
     def claim(self, config: StageConfig) -> tuple[Channel, SpareProcess]:
-        """Put the stage's files and size in place and let the harness connect."""
+        """Put the stage's files and size in place and let the harness connect (OSError: the
+        files could not be placed; the spare is then of no use)."""
         _place(config.submission, self.submission)
         if config.inputs is not None and self.inputs is not None:
             _place(config.inputs, self.inputs)

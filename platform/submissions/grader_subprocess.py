@@ -128,12 +128,12 @@ def _stage_upload(submission: Submission, work: Path, source_path: Path) -> Path
 
 def _supervise(command: list[str], keep_alive: Callable[[], bool]) -> GraderRun:
     env = grader_environment()
-    try:
-        return _supervise_one(command, env, keep_alive)
-    finally:
-        if job_of(command) is not None:
-            # The next grading's process starts now, while this worker records the verdict.
-            warm_grader().start(env, settings.REPO_ROOT, _die_with_parent)
+    run = _supervise_one(command, env, keep_alive)
+    if job_of(command) is not None:
+        # The next grading's process starts now, while this worker records the verdict (not
+        # after a soft time limit or a shutdown: those raise past this line).
+        warm_grader().start(env, settings.REPO_ROOT, _die_with_parent)
+    return run
 
 
 def _supervise_one(

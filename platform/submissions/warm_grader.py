@@ -51,7 +51,9 @@ class WarmGrader:
         self._waiting: _Waiting | None = None
 
     def key_file(self) -> Path:
-        return settings.ARENA_HOME / "run" / "warm-grader" / f"{os.getpid()}.json"
+        """Where this worker process's graders record their first stage (one per process:
+        workers of different queues on one machine grade different assignments)."""
+        return _key_folder() / f"{os.getpid()}.json"
 
     def take(
         self, command: Sequence[str], env: dict[str, str], cwd: Path
@@ -85,6 +87,7 @@ class WarmGrader:
         key_file = self.key_file()
         try:
             key_file.parent.mkdir(parents=True, exist_ok=True)
+            _prune_key_files()
             process = subprocess.Popen(
                 [sys.executable, "-m", "grader", "warm", "--key-file", str(key_file)],
                 cwd=cwd,
@@ -104,6 +107,27 @@ class WarmGrader:
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
             _discard(waiting.process)
+
+
+def _key_folder() -> Path:
+    return settings.ARENA_HOME / "run" / "warm-grader"
+
+
+def _prune_key_files() -> None:
+    """The key files of worker processes that are gone (restarts would pile them up)."""
+    for path in _key_folder().glob("*.json"):
+        if path.stem.isdigit() and not _alive(int(path.stem)):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _discard(process: subprocess.Popen[str]) -> None:

@@ -41,6 +41,16 @@ SUBMISSION = """
 
     def hang():
         time.sleep(600)
+
+    def sabotage():
+        # Signal every process it can reach, then look for the spare's files from inside.
+        import glob, os, signal
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        found = glob.glob("/tmp/arena-spare-*") + glob.glob("/scratch/../tmp/arena-spare-*")
+        return torch.tensor([float(len(found))], dtype=torch.float64)
 """
 
 
@@ -89,6 +99,25 @@ def test_the_harness_connects_only_after_the_go_line_and_sees_the_whole_tree(
         assert outcome.failure is None, outcome.failure
         assert outcome.value == 42.0
         assert pool.claimed == 1
+
+
+def test_a_public_stage_cannot_reach_the_spare_waiting_beside_it(
+    bwrap_sandbox: Sandbox, submission: Path
+) -> None:
+    """Attack: the public stage's code kills all it can signal (kill -1) and looks for the
+    spare's folders; the hidden stage then runs in that spare, untouched."""
+    public = config_for(bwrap_sandbox, submission, "public")
+    with spare_pool() as pool:
+        assert pool is not None
+        outcome = run_stage(public, lambda s: call(s, "sabotage"))  # stocks the hidden spare
+        (spare,) = pool.waiting()
+        assert spare.alive()
+        hidden = run_stage(replace(public, name="hidden"), lambda s: call(s, "answer"))
+        assert pool.claimed == 1
+    assert hidden.failure is None, hidden.failure
+    assert hidden.value == 42.0
+    # The sabotage ended its own stage at most; it found none of the spare's files.
+    assert outcome.value in (None, 0.0)
 
 
 def test_the_wall_clock_of_a_spare_runs_from_its_claim(
