@@ -53,8 +53,8 @@ from grader.bundle import load_bundle
 from grader.grading import GradeOptions, grade
 from grader.kinds.functions.grade import Case, parse_cases
 from grader.sandbox import PYTHON_PLACEHOLDER, Limits, Mount, SandboxSpec, get_sandbox
+from grader.stages.config import HARNESS_DIR
 from grader.stages.context import load_npz
-from grader.stages.session import HARNESS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "assignments" / "week1-tensors"

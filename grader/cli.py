@@ -129,7 +129,7 @@ def run_grade(args: argparse.Namespace) -> int:
 def run_warm_command(args: argparse.Namespace) -> int:
     from grader.warm import run_warm
 
-    return run_warm(args.key_file)
+    return run_warm(args.key_file, main)
 
 
 def summary(report: Report) -> str:

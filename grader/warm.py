@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -30,8 +31,9 @@ log = logging.getLogger(__name__)
 MAX_WARM_SPARES = 2
 
 
-def run_warm(key_file: Path, jobs: TextIO = sys.stdin) -> int:
-    from grader import cli, grading  # noqa: F401  (the imports a job would otherwise wait for)
+def run_warm(key_file: Path, run_job: Callable[[list[str]], int], jobs: TextIO = sys.stdin) -> int:
+    """Wait for the job on ``jobs`` and run it with ``run_job`` (the CLI's ``main``)."""
+    from grader import grading  # noqa: F401  (the imports a job would otherwise wait for)
 
     with spare_pool(enabled=spare_sandboxes()) as pool:
         if pool is not None:
@@ -39,7 +41,7 @@ def run_warm(key_file: Path, jobs: TextIO = sys.stdin) -> int:
         raw = jobs.read()
         if not raw.strip():
             return 0
-        code = cli.main(parse_job(raw))
+        code = run_job(parse_job(raw))
         if pool is not None and pool.first_key is not None:
             _write_key(key_file, pool.first_key, pool.demand[pool.first_key])
         return code

@@ -20,17 +20,16 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from grader.bundle import Pretrained
 from grader.errors import GraderError
 from grader.harness.arena_harness import wire
-from grader.pretrained import MOUNT_TARGET, PretrainedError, remove_staged, stage_pretrained
+from grader.pretrained import PretrainedError, remove_staged, stage_pretrained
 from grader.protocol import Channel, ChannelError, QueryTimeout, Reply
-from grader.sandbox import Limits, Mount, RunResult, Sandbox, SandboxProcess, SandboxSpec
+from grader.sandbox import RunResult, SandboxProcess
 from grader.sandbox.environment import grant_sandbox_access
+from grader.stages.config import StageConfig, stage_spec
 from grader.stages.failures import StageFailure, from_channel, from_reply
 from grader.stages.spares import active_pool
 
-HARNESS_DIR = Path(__file__).resolve().parent.parent / "harness"
 CONNECT_TIMEOUT_S = 120.0
 T = TypeVar("T")
 
@@ -46,27 +45,6 @@ TIMEOUTS_S: dict[str, float] = {
 }
 # Past the harness's own import_seconds check: the trusted deadline of a timed import.
 IMPORT_MARGIN_S = 10.0
-
-
-@dataclass(frozen=True)
-class StageConfig:
-    name: str  # "public" | "hidden"
-    submission: Path
-    limits: Limits
-    sandbox: Sandbox
-    gpus: str = "none"
-    inputs: Path | None = None  # read-only stage inputs, mounted at /arena/inputs
-    in_bytes: int = 1 << 20  # shm space for inputs, then for outputs
-    out_bytes: int = 1 << 20
-    threads: int = 0
-    # The bundle's pretrained backbones: verified, then mounted read-only at /arena/pretrained.
-    pretrained: tuple[Pretrained, ...] = ()
-    # Optional packages the sandbox sees (the bundle's runtime_packages, e.g. torchvision).
-    packages: tuple[str, ...] = ()
-
-    @property
-    def hidden(self) -> bool:
-        return self.name == "hidden"
 
 
 class Session:
@@ -263,51 +241,6 @@ def _run_stage(
     failure = _classify(failure, result, connected, config)
     return StageOutcome(
         value, failure, _logs(result), result.start_s, time.monotonic() - started, result
-    )
-
-
-def stage_spec(
-    config: StageConfig,
-    ipc_dir: Path,
-    pretrained_dir: Path | None = None,
-    *,
-    submission: Path | None = None,
-    inputs: Path | None = None,
-    spare: bool = False,
-) -> SandboxSpec:
-    """The sandbox of ``config``'s stage; a spare's mounts its own (still empty) folders for the
-    submission and the inputs, filled at its claim."""
-    inputs = inputs if inputs is not None else config.inputs
-    mounts = [
-        Mount(HARNESS_DIR, "/arena/harness"),
-        Mount(submission or config.submission, "/arena/submission"),
-        Mount(ipc_dir, "/arena/ipc", writable=True),
-    ]
-    argv_inputs: list[str] = []
-    if inputs is not None:
-        mounts.append(Mount(inputs, "/arena/inputs"))
-        # Paths reach the harness on argv only, so a backend can map them (the `none` one does).
-        argv_inputs = ["--inputs", "/arena/inputs"]
-    if pretrained_dir is not None:
-        # Only the declared backbones, read-only; the harness sets $ARENA_PRETRAINED from argv.
-        mounts.append(Mount(pretrained_dir, MOUNT_TARGET))
-        argv_inputs += ["--pretrained", MOUNT_TARGET]
-    argv = [
-        "{python}",
-        "-m",
-        "arena_harness",
-        "--ipc",
-        "/arena/ipc",
-        "--submission",
-        "/arena/submission",
-        *argv_inputs,
-    ]
-    if config.threads:
-        argv += ["--threads", str(config.threads)]
-    if spare:
-        argv.append("--spare")
-    return SandboxSpec(
-        argv=argv, mounts=mounts, limits=config.limits, gpus=config.gpus, packages=config.packages
     )
 
 

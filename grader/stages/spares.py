@@ -34,7 +34,6 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from grader.bundle import Pretrained
 from grader.errors import GraderError
@@ -43,9 +42,7 @@ from grader.pretrained import PretrainedError, remove_staged, stage_pretrained
 from grader.protocol import Channel
 from grader.sandbox import Limits, Sandbox, SpareProcess
 from grader.sandbox.environment import grant_sandbox_access
-
-if TYPE_CHECKING:
-    from grader.stages.session import StageConfig
+from grader.stages.config import StageConfig, stage_spec
 
 __all__ = ["Spare", "SpareKey", "SparePool", "active_pool", "spare_pool"]
 
@@ -100,8 +97,6 @@ class SpareKey:
 
     def stage_config(self, sandbox: Sandbox) -> StageConfig:
         """A stage of this shape, for starting a spare (its files come with the real stage)."""
-        from grader.stages.session import StageConfig
-
         return StageConfig(
             name="public",
             submission=Path("/nonexistent"),  # never read: a spare mounts its own folder
@@ -119,8 +114,6 @@ class Spare:
     """One started sandbox waiting for its stage; ``close`` tears it down, claimed or not."""
 
     def __init__(self, config: StageConfig) -> None:
-        from grader.stages.session import stage_spec  # the one place a stage's spec is made
-
         self.key = SpareKey.of(config)
         self.root = Path(tempfile.mkdtemp(prefix="arena-spare-"))
         self._stack = contextlib.ExitStack()

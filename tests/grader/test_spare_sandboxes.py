@@ -208,6 +208,7 @@ def test_a_warm_grader_grades_its_job_with_spares_started_before_it(
     """The key file of one grading makes the next one's spares: both week 1 stages use them."""
     import io
 
+    from grader.cli import main
     from grader.warm import run_warm
 
     pools: list[SparePool] = []
@@ -226,7 +227,7 @@ def test_a_warm_grader_grades_its_job_with_spares_started_before_it(
     )
     reports = []
     for _ in range(2):
-        assert run_warm(key_file, io.StringIO(job)) == 0
+        assert run_warm(key_file, main, io.StringIO(job)) == 0
         reports.append(json.loads(capsys.readouterr().out))
     assert [r["score"] for r in reports] == [100.0, 100.0]
     recorded = json.loads(key_file.read_text())
@@ -239,10 +240,11 @@ def test_a_warm_grader_grades_its_job_with_spares_started_before_it(
 def test_a_warm_grader_refuses_anything_but_a_grade_job(tmp_path: Path) -> None:
     import io
 
+    from grader.cli import main
     from grader.errors import GraderError
     from grader.warm import parse_job, run_warm
 
-    assert run_warm(tmp_path / "key.json", io.StringIO("")) == 0  # discarded: nothing to do
+    assert run_warm(tmp_path / "key.json", main, io.StringIO("")) == 0  # discarded: nothing to do
     for raw in ('["list"]', '{"grade": 1}', "not json", '["grade", 3]'):
         with pytest.raises(GraderError):
             parse_job(raw)

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from grader.report import LOG_CAP_BYTES, Report
-from grader.stages.session import HARNESS_DIR
+from grader.stages.config import HARNESS_DIR
 
 HERE = Path(__file__).resolve().parent
 SUBMISSIONS = HERE / "submissions"
