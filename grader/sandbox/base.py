@@ -147,7 +147,9 @@ class Sandbox(ABC):
         """Start the spec's process ahead of need (`grader/stages/spares.py`): its stdin stays
         open and its wall clock starts at `go`; never waits for a CPU slot (`SlotsBusy`)."""
         if not self.supports_spares:
-            raise NotImplementedError(f"the {self.name} backend has no spares")
+            from grader.errors import GraderError
+
+            raise GraderError(f"the {self.name} backend cannot start spare sandboxes")
         return self._open(spec, None)  # type: ignore[return-value]
 
     def run(self, spec: SandboxSpec, stdin: bytes = b"") -> RunResult:

@@ -24,7 +24,7 @@ from django.conf import settings
 from submissions.fetch import GradingInputs, grading_inputs
 from submissions.models import Submission
 from submissions.storage import StoredUploadCorrupt, file_sha256
-from submissions.warm_grader import job_of, warm_grader
+from submissions.warm_grader import job_of, start_grader, warm_grader
 
 # Variables the grader may need; everything else (credentials above all) stays behind.
 _PASSED_THROUGH = (
@@ -149,18 +149,8 @@ def _supervise_one(
     )
     if process is None:
         job = None  # a cold start: the command line carries the job
-        process = subprocess.Popen(
-            command,
-            cwd=settings.REPO_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-            # The worker runs one task per process; no threads exist here to be hurt by
-            # preexec_fn.
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
+        process = start_grader(
+            command, env, settings.REPO_ROOT, _die_with_parent, stdin=subprocess.DEVNULL
         )
     chunks: tuple[str, str] | None = None
     try:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-__all__ = ["WarmGrader", "job_of", "warm_grader"]
+__all__ = ["WarmGrader", "job_of", "start_grader", "warm_grader"]
 
 
 @dataclass
@@ -88,16 +88,12 @@ class WarmGrader:
         try:
             key_file.parent.mkdir(parents=True, exist_ok=True)
             _prune_key_files()
-            process = subprocess.Popen(
+            process = start_grader(
                 [sys.executable, "-m", "grader", "warm", "--key-file", str(key_file)],
-                cwd=cwd,
-                env=env,
+                env,
+                cwd,
+                preexec,
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                start_new_session=True,
-                preexec_fn=preexec,  # noqa: PLW1509  (one task per worker process: no threads)
             )
         except OSError:
             return
@@ -107,6 +103,28 @@ class WarmGrader:
         waiting, self._waiting = self._waiting, None
         if waiting is not None:
             _discard(waiting.process)
+
+
+def start_grader(
+    command: Sequence[str],
+    env: dict[str, str],
+    cwd: Path,
+    preexec: Callable[[], None],
+    *,
+    stdin: int,
+) -> subprocess.Popen[str]:
+    """A grader process as the worker runs one: its own session, text pipes, ``preexec``."""
+    return subprocess.Popen(
+        list(command),
+        cwd=cwd,
+        env=env,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=preexec,  # noqa: PLW1509  (one task per worker process: no threads)
+    )
 
 
 def _key_folder() -> Path:

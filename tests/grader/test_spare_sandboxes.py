@@ -248,3 +248,28 @@ def test_a_warm_grader_refuses_anything_but_a_grade_job(tmp_path: Path) -> None:
     for raw in ('["list"]', '{"grade": 1}', "not json", '["grade", 3]'):
         with pytest.raises(GraderError):
             parse_job(raw)
+
+
+def test_a_backend_without_spares_refuses_to_start_one_and_the_pool_starts_none(
+    submission: Path,
+) -> None:
+    """Docker's backend watches no local process: no spare, a clear error, cold stages."""
+    from grader.errors import GraderError
+
+    class NoSpares(Sandbox):
+        name = "docker"
+        python = "python3"
+
+        def _open(self, spec, stdin):  # type: ignore[no-untyped-def]
+            raise AssertionError("never started")
+
+        @classmethod
+        def available(cls) -> str | None:
+            return None
+
+    backend = NoSpares()
+    with pytest.raises(GraderError, match="cannot start spare sandboxes"):
+        backend.open_spare(None)  # type: ignore[arg-type]
+    pool = SparePool()
+    pool.stock(config_for(backend, submission, "public"))
+    assert pool.started == 0 and pool.waiting() == []
