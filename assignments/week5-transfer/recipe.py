@@ -30,8 +30,12 @@ DIGITS_TEST = 1000
 LOCALIZE_TEST = 1000
 BOXES_TEST = 300
 PUBLIC = 16
-# Measured by bench/hidden_secret_fidelity.py: the reference stays within 2 points.
-DIGITS_SPEC = TransformSpec(rotation_deg=3.0, scale=0.02, shift_px=0.3, elastic_px=0.15,
+# Week 2's mild transform. Measured by bench/hidden_secret_fidelity.py over fresh secrets: the
+# reference's accuracy moves -0.008..+0.006 from the originals (15 secrets); at the old strength
+# (rotation 3 deg, scale 0.02, shift 0.3 px, elastic 0.15 px) -0.017..+0.002 over 30 and -0.024 on
+# one CI machine, over the 2-point rule. The pixel noise alone defeats an exact lookup; a
+# nearest-neighbour lookup is what the memorisation audit's ceiling catches, at any strength.
+DIGITS_SPEC = TransformSpec(rotation_deg=1.0, scale=0.01, shift_px=0.1, elastic_px=0.05,
                             noise=0.01)
 # The memorisation audit's band (grader/memorisation.py). The reference's gap between the
 # public originals and their secret versions is under 0.02 (bench/results/
