@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -137,10 +138,14 @@ class StageOutcome(Generic[T]):
 def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome[T]:
     pool = active_pool()
     spare = pool.take(config) if pool is not None else None
+    stock_spare = None
     if pool is not None and config.name == "public":
-        # The part's hidden stage follows with the same sandbox: it starts now, beside this
-        # untimed stage, and finds torch imported (spares.py).
-        pool.stock(config)
+        # The part's hidden stage follows with the same sandbox: it starts beside this untimed
+        # stage, and finds torch imported (spares.py). Only once this stage has its own CPU
+        # slot: a spare takes a slot only if one is free, and stocked first it could take the
+        # last one and wait for a claim that never comes (two gradings at once on two slots,
+        # each stage waiting for the slot the other grading's spare holds).
+        stock_spare = partial(pool.stock, config)
     if spare is not None:
         try:
             claimed = spare.claim(config)
@@ -148,12 +153,12 @@ def run_stage(config: StageConfig, body: Callable[[Session], T]) -> StageOutcome
             spare.close()
         else:
             try:
-                return _run_stage(config, body, claimed=claimed)
+                return _run_stage(config, body, claimed=claimed, on_open=stock_spare)
             finally:
                 spare.close()
     pretrained_dir = _stage_pretrained(config)  # before anything of the mentee's runs
     try:
-        return _run_stage(config, body, pretrained_dir=pretrained_dir)
+        return _run_stage(config, body, pretrained_dir=pretrained_dir, on_open=stock_spare)
     finally:
         if pretrained_dir is not None:
             remove_staged(pretrained_dir)
@@ -211,6 +216,7 @@ def _run_stage(
     *,
     pretrained_dir: Path | None = None,
     claimed: tuple[Channel, SandboxProcess] | None = None,
+    on_open: Callable[[], None] | None = None,
 ) -> StageOutcome[T]:
     started = time.monotonic()
     value: T | None = None
@@ -221,6 +227,8 @@ def _run_stage(
     )
     try:
         with sandbox as (channel, proc):
+            if on_open is not None:
+                on_open()  # the stage holds its slot now (stocking a spare, above)
             # From the process's start (a spare's: its claim): waiting for a CPU slot
             # (sandbox/slots.py) is not the submission's time.
             deadline = time.monotonic() + config.limits.wall_seconds

@@ -195,6 +195,34 @@ def test_a_grading_with_spares_scores_as_one_without(
     assert reports[("1", wrong.name)][1] < 100.0
 
 
+def test_two_gradings_at_once_on_as_many_slots_both_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spare is stocked only once its stage holds a slot: stocked first, each grading's spare
+    took a slot and both public stages waited for one for ever (found by the throughput bench)."""
+    import threading
+
+    monkeypatch.setenv("ARENA_SPARE_SANDBOXES", "1")
+    monkeypatch.setenv("ARENA_SANDBOX_SLOTS", "2")
+    monkeypatch.setenv("ARENA_SANDBOX_CORES_PER_SLOT", "1")
+    monkeypatch.setenv("ARENA_SANDBOX_SLOT_DIR", str(tmp_path / "slots"))
+    bundle = ROOT / "assignments" / "week1-tensors"
+    scores: list[float] = []
+    barrier = threading.Barrier(2)
+
+    def one() -> None:
+        barrier.wait()
+        scores.append(grade(bundle, bundle / "solution", GradeOptions(sandbox="bwrap")).score)
+
+    threads = [threading.Thread(target=one, daemon=True) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=240)
+    assert not any(thread.is_alive() for thread in threads), "the gradings wait for each other"
+    assert scores == [100.0, 100.0]
+
+
 def _verdicts(report) -> list[tuple[str, bool, float]]:
     return [(c.name, c.passed, float(np.round(c.points, 6))) for c in report.checks]
 
