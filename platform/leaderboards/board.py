@@ -54,12 +54,19 @@ def visible_board_columns(assignment: Assignment, viewer: AnyUser) -> list[Colum
     return [c for c in board_columns(assignment) if c.key in keys]
 
 
-def board(assignment: Assignment, viewer: AnyUser, sort: str = "rank", order: str = "") -> Board:
-    columns = visible_board_columns(assignment, viewer)
+def chosen_sort(columns: list[Column], sort: str, order: str) -> tuple[str, bool]:
+    """``(sort key, descending)``: what the request asked for where the viewer may sort by it,
+    else by rank; the column's natural direction unless ``order`` says ``asc`` or ``desc``."""
     sortable = {*FIXED_SORTS, *(c.key for c in columns)}
     if sort not in sortable:
         sort = "rank"
     descending = order == "desc" if order in ("asc", "desc") else sort not in ASCENDING_FIRST
+    return sort, descending
+
+
+def board(assignment: Assignment, viewer: AnyUser, sort: str = "rank", order: str = "") -> Board:
+    columns = visible_board_columns(assignment, viewer)
+    sort, descending = chosen_sort(columns, sort, order)
     public = board_rows(assignment, private=False, viewer=viewer) or []
     private = board_rows(assignment, private=True, viewer=viewer)
     return Board(

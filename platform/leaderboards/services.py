@@ -18,16 +18,17 @@ from typing import Any, TypedDict
 
 from courses.late_policy import board_score, days_late_of
 from courses.models import Assignment
-from courses.roles import MENTORS_GROUP, AnyUser
+from courses.roles import MENTORS_GROUP, AnyUser, is_mentor
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from submissions.models import Status, Submission
 from submissions.visibility import ViewerRights, private_split_view, rights, visible_report
 
 from leaderboards.baselines import BASELINE_LABEL, BASELINE_USERNAME, baseline_submission
+from leaderboards.board_cache import cached_board
 from leaderboards.columns import board_columns
 from leaderboards.models import LeaderboardEntry
-from leaderboards.pseudonyms import shown_names
+from leaderboards.pseudonyms import pseudonyms_on, shown_names
 from leaderboards.ranking import best, rank_key
 from leaderboards.review import may_rank
 
@@ -136,6 +137,23 @@ RankedRow = tuple[tuple[Any, ...], BoardRow]
 def _ranked_rows(assignment: Assignment, private: bool, viewer: AnyUser) -> list[RankedRow] | None:
     if private and not assignment.private_board_visible_to(viewer):
         return None
+    allowed = rights(assignment, viewer)
+    course = assignment.week.course
+    real_names = is_mentor(viewer) or not pseudonyms_on(course)
+    # Cached per change of any board's data (``leaderboards.board_cache``); the key holds all
+    # that differs between viewers, and the viewer's own row is marked after the cache.
+    parts = ("ranked", assignment.pk, private, allowed.mentor, allowed.widest, real_names)
+    computed = cached_board(parts, lambda: _compute_ranked(assignment, private, allowed, viewer))
+    return [
+        (key, BoardRow(**row, mine=owner == viewer.pk))  # type: ignore[typeddict-item]
+        for key, row, owner in computed
+    ]
+
+
+def _compute_ranked(
+    assignment: Assignment, private: bool, allowed: ViewerRights, viewer: AnyUser
+) -> list[tuple[tuple[Any, ...], dict[str, Any], int]]:
+    """``(rank key, row without "mine", owner's id)`` in rank order."""
     # Mentors' own test runs (the reference solution, say) and the baseline do not compete.
     entries = (
         LeaderboardEntry.objects.filter(assignment=assignment)
@@ -162,23 +180,12 @@ def _ranked_rows(assignment: Assignment, private: bool, viewer: AnyUser) -> list
     names = shown_names(
         assignment.week.course, {user.pk: user.get_username() for *_, user in standing}, viewer
     )
-    allowed = rights(assignment, viewer)
-    return [
-        (
-            key,
-            _row(
-                rank,
-                names[user.pk],
-                score,
-                submission,
-                assignment,
-                private,
-                allowed,
-                mine=user.pk == viewer.pk,
-            ),
-        )
-        for rank, (key, score, submission, user) in enumerate(standing, start=1)
-    ]
+    computed = []
+    for rank, (key, score, submission, user) in enumerate(standing, start=1):
+        row = dict(_row(rank, names[user.pk], score, submission, assignment, private, allowed))
+        del row["mine"]
+        computed.append((key, row, user.pk))
+    return computed
 
 
 def _baseline(assignment: Assignment, private: bool, viewer: AnyUser) -> RankedRow | None:

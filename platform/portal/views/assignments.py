@@ -5,18 +5,22 @@ from __future__ import annotations
 
 from courses.late_policy import may_upload, mentee_deadline
 from courses.models import Assignment
-from courses.roles import is_mentor
+from courses.roles import AnyUser, is_mentor
 from courses.services import starter_zip
 from django.contrib import messages
 from django.contrib.auth import get_user
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from leaderboards.board import board
+from leaderboards.board import board, chosen_sort, visible_board_columns
+from leaderboards.board_cache import cached_board
 from leaderboards.pseudonyms import pseudonyms_on, set_pseudonyms
+from leaderboards.services import BoardRow
 from submissions.services import SubmissionRefused, create_submission, quota_left
+from submissions.visibility import rights
 
 from portal import scoring
 from portal.access import assignment_or_404
@@ -92,24 +96,58 @@ def starter_download(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     assignment = assignment_or_404(request, slug)
+    viewer = request.user
     # Columns the viewer may read now (timing ones wait for the deadline: ``visibility``),
     # sorted by ``?sort=<column>&order=asc|desc`` (``leaderboards.board``).
-    shown = board(
-        assignment,
-        request.user,
-        sort=request.GET.get("sort", "rank"),
-        order=request.GET.get("order", ""),
+    sort, descending = chosen_sort(
+        visible_board_columns(assignment, viewer),
+        request.GET.get("sort", "rank"),
+        request.GET.get("order", ""),
+    )
+    order = "desc" if descending else "asc"
+    allowed = rights(assignment, viewer)
+    private_shown = assignment.private_board_visible_to(viewer)
+    # The rendered tables are most of the page's cost: kept per board version and per viewer
+    # (their own row is marked) in ``leaderboards.board_cache``.
+    parts = (
+        "page",
+        assignment.pk,
+        viewer.pk,
+        allowed.mentor,
+        allowed.widest,
+        private_shown,
+        pseudonyms_on(assignment.week.course),
+        sort,
+        descending,
+    )
+    public_table, private_table = cached_board(
+        parts, lambda: _board_tables(assignment, viewer, sort, order)
     )
     context = {
         "assignment": assignment,
-        "board": shown,
-        "columns": shown.columns,
-        "public_rows": shown.public_rows,
-        "private_rows": shown.private_rows,
+        "public_table": public_table,
+        "private_table": private_table,
         "pseudonyms": pseudonyms_on(assignment.week.course),
-        "mentor": is_mentor(request.user),
+        "mentor": is_mentor(viewer),
     }
     return render(request, "portal/leaderboard.html", context)
+
+
+def _board_tables(
+    assignment: Assignment, viewer: AnyUser, sort: str, order: str
+) -> tuple[str, str | None]:
+    """The public and private boards as HTML tables (None: the viewer may not see the
+    private one)."""
+    shown = board(assignment, viewer, sort=sort, order=order)
+
+    def table(rows: list[BoardRow], label: str) -> str:
+        return render_to_string(
+            "portal/_board.html",
+            {"board": shown, "rows": rows, "columns": shown.columns, "label": label},
+        )
+
+    private = None if shown.private_rows is None else table(shown.private_rows, "private-board")
+    return table(shown.public_rows, "public-board"), private
 
 
 @login_required
