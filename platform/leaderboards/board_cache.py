@@ -97,11 +97,11 @@ def cached_board(parts: tuple[Any, ...], compute: Callable[[], T]) -> T:
         found = cache.get(key)
     except Exception:  # noqa: BLE001
         return compute()
-    if found is not None:
-        return found  # type: ignore[no-any-return]
+    if isinstance(found, tuple) and len(found) == 1:  # kept boxed: a None value is a hit too
+        return found[0]  # type: ignore[no-any-return]
     value = compute()
     try:
-        cache.set(key, value, BOARD_CACHE_SECONDS)
+        cache.set(key, (value,), BOARD_CACHE_SECONDS)
     except Exception:
         log.warning("board not cached: the cache is unreachable", exc_info=True)
     return value

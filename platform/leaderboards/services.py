@@ -189,6 +189,14 @@ def _compute_ranked(
 
 
 def _baseline(assignment: Assignment, private: bool, viewer: AnyUser) -> RankedRow | None:
+    allowed = rights(assignment, viewer)
+    parts = ("baseline", assignment.pk, private, allowed.mentor, allowed.widest)
+    return cached_board(parts, lambda: _compute_baseline(assignment, private, allowed))
+
+
+def _compute_baseline(
+    assignment: Assignment, private: bool, allowed: ViewerRights
+) -> RankedRow | None:
     submission = baseline_submission(assignment)
     if submission is None or submission.status not in STANDING_STATUSES:
         return None
@@ -196,9 +204,7 @@ def _baseline(assignment: Assignment, private: bool, viewer: AnyUser) -> RankedR
     if score is None:
         return None
     key = rank_key(submission, score, ranked_keys(assignment), private)
-    row = _row(
-        None, BASELINE_LABEL, score, submission, assignment, private, rights(assignment, viewer)
-    )
+    row = _row(None, BASELINE_LABEL, score, submission, assignment, private, allowed)
     row["baseline"] = True
     return key, row
 
