@@ -102,6 +102,33 @@ def api_token(base: str, username: str) -> str:
     return str(response.json()["token"])
 
 
+def _cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes (``/proc``), gone ones counted as 0."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def _pids(match: str) -> list[int]:
+    """Processes whose command line holds ``match`` (gunicorn's workers, PostgreSQL's
+    backends)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if match.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def load(url: str, sessions: list[requests.Session], count: int) -> dict[str, Any]:
     latencies: list[float] = []
     errors: list[str] = []
@@ -124,12 +151,18 @@ def load(url: str, sessions: list[requests.Session], count: int) -> dict[str, An
             latencies.extend(mine)
 
     threads = [threading.Thread(target=client, args=(s,), daemon=True) for s in sessions]
+    # Where the two cores went: this process (the clients), gunicorn, PostgreSQL's backends
+    # (postgres: the server, whoever owns it). The warm-up requests count too: a small share.
+    servers, databases = _pids("gunicorn"), _pids("postgres")
+    cpu_before = (time.process_time(), _cpu_s(servers), _cpu_s(databases))
     started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     wall = time.monotonic() - started
+    cpu_after = (time.process_time(), _cpu_s(servers), _cpu_s(databases))
+    spent = [round(after - before, 1) for before, after in zip(cpu_before, cpu_after)]
     ordered = sorted(latencies)
 
     def pct(q: float) -> float:
@@ -140,6 +173,8 @@ def load(url: str, sessions: list[requests.Session], count: int) -> dict[str, An
         "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
         "mean_ms": round(statistics.fmean(ordered), 1), "max_ms": round(ordered[-1], 1),
         "throughput_rps": round(len(ordered) / wall, 1),
+        "wall_s": round(wall, 1),
+        "cpu_s": {"clients": spent[0], "gunicorn": spent[1], "postgresql": spent[2]},
     }
 
 
@@ -200,7 +235,7 @@ def main() -> None:
     for name in ("api", "page"):
         r = results[name]
         print(f"{name:<10}{r['p50_ms']:>9}{r['p95_ms']:>9}{r['p99_ms']:>9}"
-              f"{r['throughput_rps']:>8}{r['errors']:>8}")
+              f"{r['throughput_rps']:>8}{r['errors']:>8}  cpu s {r['cpu_s']} in {r['wall_s']} s")
     print(f"goal p95 < {GOAL_P95_MS:.0f} ms; load average before: {results['load_average_before']}")
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from courses.models import Assignment
+from courses.roles import AnyUser
 from courses.services import starter_zip
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from leaderboards.services import baseline_row, leaderboard
+from leaderboards.board_cache import cached_board
+from leaderboards.services import baseline_row, leaderboard, viewer_key
 from rest_framework import status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from submissions import services
@@ -147,17 +152,24 @@ def assignment_rejudge(request: Request, slug: str) -> Response:
 
 
 @api_view(["GET"])
-def assignment_leaderboard(request: Request, slug: str) -> Response:
+def assignment_leaderboard(request: Request, slug: str) -> HttpResponse:
     assignment = _assignment(request, slug)
-    return Response(
-        {
-            "public": leaderboard(assignment, private=False, viewer=request.user),
-            "private": leaderboard(assignment, private=True, viewer=request.user),
-            # The reference solution graded as a baseline (``leaderboards.baselines``): a row
-            # of each board, never ranked (null until graded; private as the private board).
-            "baseline": {
-                "public": baseline_row(assignment, private=False, viewer=request.user),
-                "private": baseline_row(assignment, private=True, viewer=request.user),
-            },
-        }
-    )
+    viewer = request.user
+    # The encoded body, per board version and viewer (their rows say "mine"): twenty mentees
+    # reloading a board of 200 read it from Redis (``leaderboards.board_cache``).
+    parts = ("api", assignment.pk, viewer.pk, *viewer_key(assignment, viewer))
+    body = cached_board(parts, lambda: JSONRenderer().render(_boards(assignment, viewer)))
+    return HttpResponse(body, content_type="application/json")
+
+
+def _boards(assignment: Assignment, viewer: AnyUser) -> dict[str, Any]:
+    return {
+        "public": leaderboard(assignment, private=False, viewer=viewer),
+        "private": leaderboard(assignment, private=True, viewer=viewer),
+        # The reference solution graded as a baseline (``leaderboards.baselines``): a row
+        # of each board, never ranked (null until graded; private as the private board).
+        "baseline": {
+            "public": baseline_row(assignment, private=False, viewer=viewer),
+            "private": baseline_row(assignment, private=True, viewer=viewer),
+        },
+    }

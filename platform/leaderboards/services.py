@@ -131,6 +131,15 @@ def baseline_row(assignment: Assignment, private: bool, viewer: AnyUser) -> Boar
     return found[1] if found is not None else None
 
 
+def viewer_key(assignment: Assignment, viewer: AnyUser) -> tuple[Any, ...]:
+    """What of the assignment's boards differs between viewers, their own row aside (for the
+    keys of ``leaderboards.board_cache``): mentor or not, the widest audience of metrics they
+    may read now, whether they see the private board, and usernames or pseudonyms."""
+    allowed = rights(assignment, viewer)
+    real_names = is_mentor(viewer) or not pseudonyms_on(assignment.week.course)
+    return (allowed.mentor, allowed.widest, assignment.private_board_visible_to(viewer), real_names)
+
+
 RankedRow = tuple[tuple[Any, ...], BoardRow]
 
 

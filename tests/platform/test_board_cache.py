@@ -157,3 +157,20 @@ def test_every_model_a_board_reads_is_watched() -> None:
     for label in ("leaderboards.LeaderboardEntry", "submissions.Submission", "courses.LateMark",
                   "courses.Assignment", "courses.Course", "auth.User"):
         assert label in watched, label
+
+
+def test_the_apis_cached_body_is_each_viewers_own(mentee_a, mentee_b, mentor, assignment):  # type: ignore[no-untyped-def]
+    scored(mentee_a, assignment, 50.0, public_score=50.0, private_score=30.0)
+    scored(mentee_b, assignment, 70.0, public_score=70.0, private_score=20.0)
+    url = f"/api/v1/assignments/{assignment.slug}/leaderboard/"
+    seen = {}
+    for viewer in (mentee_a, mentee_b, mentor, mentee_a, mentor):
+        client = APIClient()
+        client.force_authenticate(viewer)
+        body = client.get(url).json()
+        seen[viewer.username] = ([r["user"] for r in body["public"] if r["mine"]],
+                                 body["private"] is None,
+                                 "private_score" in body["public"][0]["metrics"])
+    # Mentees: their own row, no private board or private values; the mentor: both.
+    assert seen == {"alice": (["alice"], True, False), "bob": (["bob"], True, False),
+                    "mira": ([], False, True)}

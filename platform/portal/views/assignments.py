@@ -18,9 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 from leaderboards.board import board, chosen_sort, visible_board_columns
 from leaderboards.board_cache import cached_board
 from leaderboards.pseudonyms import pseudonyms_on, set_pseudonyms
-from leaderboards.services import BoardRow
+from leaderboards.services import BoardRow, viewer_key
 from submissions.services import SubmissionRefused, create_submission, quota_left
-from submissions.visibility import rights
 
 from portal import scoring
 from portal.access import assignment_or_404
@@ -105,21 +104,9 @@ def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
         request.GET.get("order", ""),
     )
     order = "desc" if descending else "asc"
-    allowed = rights(assignment, viewer)
-    private_shown = assignment.private_board_visible_to(viewer)
     # The rendered tables are most of the page's cost: kept per board version and per viewer
     # (their own row is marked) in ``leaderboards.board_cache``.
-    parts = (
-        "page",
-        assignment.pk,
-        viewer.pk,
-        allowed.mentor,
-        allowed.widest,
-        private_shown,
-        pseudonyms_on(assignment.week.course),
-        sort,
-        descending,
-    )
+    parts = ("page", assignment.pk, viewer.pk, *viewer_key(assignment, viewer), sort, descending)
     public_table, private_table = cached_board(
         parts, lambda: _board_tables(assignment, viewer, sort, order)
     )
