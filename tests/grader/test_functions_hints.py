@@ -122,3 +122,45 @@ def test_expressions_are_arithmetic_over_n_only() -> None:
     for expression in ("open('x')", "n.__class__", "[n]", "lambda: 1", "m + 1"):
         with pytest.raises(ValueError):
             evaluate(expression, 2)
+
+
+def _softmax(z: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def test_sums_to_one_along_tells_a_softmax_over_the_batch() -> None:
+    hint = Hint("sums_to_one_along", "over the batch", axes=(0,))
+    logits = RNG.normal(size=(6, 10)).astype(np.float32)
+    want = _softmax(logits, 1)
+    assert applies(hint, _softmax(logits, 0), want, [logits]) == "over the batch"
+    assert not applies(hint, want, want, [logits])  # the right softmax
+    assert not applies(hint, want * 1.5, want, [logits])  # another mistake
+    single = logits[:1]  # a batch of one: every softmax "sums to 1" over it, says nothing
+    assert not applies(hint, _softmax(single, 0), _softmax(single, 1), [single])
+
+
+def test_zero_mean_along_tells_statistics_over_the_wrong_axes() -> None:
+    hint = Hint("zero_mean_along", "per image", axes=(2, 3))
+    x = RNG.normal(loc=3.0, size=(4, 3, 5, 7))
+    x += RNG.normal(size=(4, 1, 1, 1)) * 2  # images differ: per image is not per channel
+
+    def normalised(axes: tuple[int, ...]) -> np.ndarray:
+        return (x - x.mean(axis=axes, keepdims=True)) / x.std(axis=axes, keepdims=True)
+
+    want = normalised((0, 2, 3))
+    assert applies(hint, normalised((2, 3)), want, [x]) == "per image"
+    assert not applies(hint, want, want, [x])
+    assert not applies(hint, want * 0.99, want, [x])  # a factor, not the axes
+    assert not applies(Hint("zero_mean_along", "x", axes=(5,)), normalised((2, 3)), want, [x])
+
+
+def test_axis_detectors_need_axes_and_only_they_take_them() -> None:
+    with pytest.raises(HintError, match="axes"):
+        read_hints([{"when": "sums_to_one_along", "say": "s"}])
+    with pytest.raises(HintError, match="axes"):
+        read_hints([{"when": "ratio_near", "say": "s", "axes": [0]}])
+    with pytest.raises(HintError, match="axes"):
+        read_hints([{"when": "zero_mean_along", "say": "s", "axes": [1, 1]}])
+    (hint,) = read_hints([{"when": "zero_mean_along", "say": "s", "axes": [2, 3]}])
+    assert hint.axes == (2, 3)

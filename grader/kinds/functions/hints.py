@@ -10,6 +10,11 @@ applies::
     count = "per_channel"        # what n counts in the case's first argument (COUNTS)
     say = "every value is off by sqrt((n-1)/n): an unbiased variance?"
 
+    [[parts.checks.hints]]
+    when = "zero_mean_along"     # a reduction over the wrong axes: a property of got alone
+    axes = [2, 3]                # got has zero mean over these axes, the expected output not
+    say = "the statistics are per image (over H and W): take them per channel, over N, H and W"
+
 ``say`` may hold ``{measured}``: the ratio or offset the detector measured, 4 digits. Hidden
 cases never run a detector: what a mentee reads of them stays the closed vocabulary
 (``grader.vocabulary``), since a detector's answer is a fact about the hidden values.
@@ -32,7 +37,12 @@ DETECTORS = (
     "dtype_differs",  # got's dtype is not the expected one (value: only this dtype's name)
     "shape_differs",  # got's shape is not the expected one
     "non_finite",  # got holds NaN or infinity where every expected value is finite
+    # A reduction taken over the wrong axes, told by what it leaves in got: the property holds
+    # over ``axes`` for got and not for the expected output.
+    "sums_to_one_along",  # got's slices over ``axes`` sum to 1 (a softmax over the batch?)
+    "zero_mean_along",  # got has zero mean over ``axes`` (normalised over the wrong axes?)
 )
+AXIS_DETECTORS = ("sums_to_one_along", "zero_mean_along")
 # What ``n`` counts in an expression, read from the case's first tensor argument.
 COUNTS = ("size", "batch", "per_channel", "classes")
 VALUED = ("ratio_near", "offset_near")
@@ -54,6 +64,7 @@ class Hint:
     count: str = "size"
     output: int | None = None  # only this output of the function; None: any
     tolerance: float = DEFAULT_TOLERANCE  # relative, for the constant and its consistency
+    axes: tuple[int, ...] = ()  # the axis detectors' axes of got
 
 
 def read_hints(raw: object) -> tuple[Hint, ...]:
@@ -69,7 +80,7 @@ def _read_hint(item: object, i: int) -> Hint:
     where = f"hints[{i}]"
     if not isinstance(item, dict):
         raise HintError(f"{where} must be a table")
-    unknown = set(item) - {"when", "say", "value", "count", "output", "tolerance"}
+    unknown = set(item) - {"when", "say", "value", "count", "output", "tolerance", "axes"}
     if unknown:
         raise HintError(f"{where} has unknown keys {sorted(unknown)}")
     when, say = item.get("when"), item.get("say")
@@ -97,7 +108,17 @@ def _read_hint(item: object, i: int) -> Hint:
         or not 0 < tolerance < 1
     ):
         raise HintError(f"{where} tolerance must be a number in (0, 1)")
-    hint = Hint(when, say.strip(), value.strip(), count, output, float(tolerance))
+    axes = item.get("axes", [])
+    if (
+        not isinstance(axes, list)
+        or len(axes) > 8
+        or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes)
+        or len(set(axes)) != len(axes)
+    ):
+        raise HintError(f"{where} axes must be a list of distinct axis numbers")
+    if (when in AXIS_DETECTORS) != bool(axes):
+        raise HintError(f"{where}: axes go with {list(AXIS_DETECTORS)}, and those need them")
+    hint = Hint(when, say.strip(), value.strip(), count, output, float(tolerance), tuple(axes))
     if value and when == "dtype_differs":
         try:
             np.dtype(value)
@@ -191,6 +212,11 @@ def _detect(
         return math.nan if np.isfinite(w).all() and not np.isfinite(g).all() else None
     if hint.when == "transposed":
         return math.nan if _transposed(g, w, hint.tolerance) else None
+    if hint.when in AXIS_DETECTORS:
+        if g.shape != w.shape or not np.isfinite(g).all() or not np.isfinite(w).all():
+            return None
+        fires = _holds(hint, g) and not _holds(hint, w)
+        return math.nan if fires else None
     if g.shape != w.shape or g.size == 0 or not np.isfinite(g).all() or not np.isfinite(w).all():
         return None
     if hint.when == "sign_flipped":
@@ -222,6 +248,19 @@ def _detect(
         near = abs(constant - target) <= hint.tolerance * max(abs(target), 1e-12)
         return constant if near else None
     return constant if abs(constant - identity) > hint.tolerance * max(1.0, abs(identity)) else None
+
+
+def _holds(hint: Hint, values: np.ndarray) -> bool:
+    """Whether the axis detector's property holds for ``values`` over ``hint.axes``."""
+    if values.ndim == 0 or any(not -values.ndim <= a < values.ndim for a in hint.axes):
+        return False
+    axes = tuple(a % values.ndim for a in hint.axes)
+    if all(values.shape[a] == 1 for a in axes):
+        return False  # a reduction over single elements says nothing
+    if hint.when == "sums_to_one_along":
+        return bool(np.allclose(values.sum(axis=axes), 1.0, rtol=0, atol=hint.tolerance))
+    scale = max(float(np.abs(values).max()), 1e-12)
+    return bool(np.allclose(values.mean(axis=axes), 0.0, rtol=0, atol=hint.tolerance * scale))
 
 
 def _transposed(g: np.ndarray, w: np.ndarray, tolerance: float) -> bool:
@@ -257,4 +296,13 @@ def hints_for(
     return said
 
 
-__all__ = ["COUNTS", "DETECTORS", "Hint", "HintError", "applies", "hints_for", "read_hints"]
+__all__ = [
+    "AXIS_DETECTORS",
+    "COUNTS",
+    "DETECTORS",
+    "Hint",
+    "HintError",
+    "applies",
+    "hints_for",
+    "read_hints",
+]
