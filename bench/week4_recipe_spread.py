@@ -14,7 +14,7 @@ with the batches it is handed):
 - ``sgd_momentum``: SGD, momentum 0.9, nesterov, lr 0.01 (0.05 with batch norm);
 - ``adamw_onecycle``: ``variants/adamw_onecycle.py``'s own ``train()``;
 - ``torchvision_init``: ``variants/torchvision_port.py`` (torchvision's initialisation) under
-  the platform loop;
+  the platform loop, seeds 0 and 1;
 and what must earn nothing: ``untrained`` (the initial model), and the known-wrong uploads
 that learn badly (``wrong/resnet_zero_init.py``, ``wrong/alexnet_frozen_features.py``,
 ``wrong/vgg16_default_init.py``). Writes bench/results/week4_recipe_spread.json (every run,
@@ -132,9 +132,10 @@ def runs_for(family: str) -> list[tuple[str, str, int, str]]:
     """(recipe name, module path, seed, kind) of every run of ``family``."""
     runs = [
         ("adamw_onecycle", "variants/adamw_onecycle.py", 0, "sensible"),
-        ("torchvision_init", "variants/torchvision_port.py", 0, "sensible"),
         ("untrained", "solution/submission.py", 0, "broken"),
     ]
+    runs += [("torchvision_init", "variants/torchvision_port.py", seed, "sensible")
+             for seed in (0, 1)]
     runs += [("platform", "solution/submission.py", seed, "sensible") for seed in (0, 1)]
     runs.append(("sgd_momentum", "solution/submission.py", 0, "sensible"))
     if family in WRONG:
