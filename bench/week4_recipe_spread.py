@@ -44,7 +44,9 @@ from grader.bundle import load_bundle
 from grader.harness.arena_harness import training
 from grader.kinds.train.feed import batch_plan
 
-BUNDLE = Path(__file__).resolve().parent.parent / "assignments" / "week4-architectures"
+REPO = Path(__file__).resolve().parent.parent
+BUNDLE = REPO / "assignments" / "week4-architectures"
+CHART = REPO / "reference_models" / "results" / "week4_budget.json"
 RESULTS = Path(__file__).resolve().parent / "results" / "week4_recipe_spread.json"
 FAMILIES = ("alexnet", "vgg16", "resnet18", "googlenet")
 WRONG = {
@@ -126,6 +128,33 @@ def family_data(hidden: Path, family: str) -> dict[str, np.ndarray]:
             "hidden_images": inputs["images"].astype(np.float32),
             "hidden_labels": labels["labels"],
         }
+
+
+def chart_points(runs: list[dict[str, Any]], parts: dict[str, Any],
+                 hidden_count: int) -> dict[str, Any] | None:
+    """The week 4 page's reference bubbles: each family's solution trained by the platform's
+    loop at seed 0 under the grader's own CPU budget, its accuracy on the hidden test images,
+    and its compute at the comparison's 28x28 input (``reference_models.compare`` format)."""
+    from reference_models.cards import count_macs, inference_params
+    from reference_models.registry import family_of
+
+    points = []
+    for family in FAMILIES:
+        found = [r for r in runs if r["family"] == family and r["recipe"] == "platform"
+                 and r["seed"] == 0]
+        if not found:
+            return None
+        points.append({
+            "label": family, "family": family_of(family), "accuracy": found[0]["accuracy"],
+            "macs": count_macs(family, 28, 1, 10), "params": inference_params(family, 10, 1, 28),
+            "training_time_s": found[0]["train_cpu_s"], "throughput_ips": None,
+        })
+    images = {family: parts[family].budget.images for family in FAMILIES}
+    vgg = images["vgg16"]
+    budget = (f"the grader's CPU budget: {images['alexnet']:,} training images "
+              f"({vgg:,} for VGG-16), scored on {hidden_count} hidden test images")
+    return {"dataset": "fashion-mnist", "budget": budget, "budget_images": images,
+            "clock": "work", "threads": 1, "seed": 0, "points": points}
 
 
 def runs_for(family: str) -> list[tuple[str, str, int, str]]:
@@ -214,7 +243,7 @@ def main() -> None:
     summary = summarise(runs, parts)
     result = {
         "what": "week 4 CPU budget: accuracy on the hidden test images per recipe and seed",
-        "budget_images": parts["alexnet"].budget.images,
+        "budget_images": {family: parts[family].budget.images for family in FAMILIES},
         "hidden_images": hidden_count,
         "threads": args.threads,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -224,6 +253,10 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
+    chart = chart_points(runs, parts, hidden_count)
+    if chart is not None:  # every family's platform run at seed 0: the week page's references
+        CHART.write_text(json.dumps(chart, indent=2) + "\n")
+        print(f"chart references: {CHART.relative_to(REPO)}")
     for family, row in summary.items():
         broken = "-" if row["best_broken"] is None else f"{row['best_broken']:.3f}"
         print(f"{family:10s} worst sensible {row['worst_sensible']:.3f}  best sensible "

@@ -37,14 +37,32 @@ class MenteePoint:
 
 
 def reference_results() -> Path:
-    """``reference_models/results/comparison.json``, found without importing the package."""
+    """The reference bubbles, found without importing the package: the families trained under
+    the week 4 grader's own budget (``reference_models/results/week4_budget.json``, written by
+    ``bench/week4_recipe_spread.py``), else the reference models' own comparison
+    (``comparison.json``, ``python -m reference_models compare``: another budget)."""
     configured = getattr(settings, "ARENA_COMPARISON_RESULTS", None)
     if configured:
         return Path(configured)
     spec = importlib.util.find_spec("reference_models")
     if spec is None or spec.origin is None:
         return Path(os.devnull)
-    return Path(spec.origin).parent / "results" / "comparison.json"
+    results = Path(spec.origin).parent / "results"
+    grader_budget = results / "week4_budget.json"
+    return grader_budget if grader_budget.is_file() else results / "comparison.json"
+
+
+def reference_budget() -> str:
+    """What the reference bubbles were trained under, in words, for the page ('' unknown)."""
+    try:
+        found = json.loads(reference_results().read_text())
+    except (OSError, ValueError):
+        return ""
+    budget = found.get("budget") if isinstance(found, dict) else None
+    if isinstance(budget, str):
+        return budget[:300]
+    seconds = found.get("budget_s") if isinstance(found, dict) else None
+    return f"{seconds:g} s of training each" if isinstance(seconds, (int, float)) else ""
 
 
 def chart_available(week: Week) -> bool:

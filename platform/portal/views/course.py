@@ -36,6 +36,7 @@ def week_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "items": rows[0].items if rows else [],
         "comparison_week": week.comparison_chart,
         "chart_available": comparison.chart_available(week),
+        "chart_budget": comparison.reference_budget() if week.comparison_chart else "",
     }
     return render(request, "portal/week.html", context)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from courses.models import Assignment, Week
@@ -111,3 +112,22 @@ def test_a_graded_week4_report_gives_one_point_per_trained_family(week4, mentee_
     points = sorted(mentee_points(week4.week, mentee_a), key=lambda p: p.label)
     assert [(p.label, p.family, p.accuracy) for p in points] == [
         ("alice: alexnet", "alexnet", 0.61), ("alice: resnet18", "resnet", 0.56)]
+
+
+def test_the_reference_bubbles_are_trained_under_the_graders_own_budget(settings):  # type: ignore[no-untyped-def]
+    """The chart's references: the week 4 bundle's families (VGG-16, not vgg11_bn) trained
+    under exactly the budgets the grader trains submissions under, and the page says it."""
+
+    from portal.comparison import reference_budget, reference_results
+
+    from grader.bundle import load_bundle
+
+    settings.ARENA_COMPARISON_RESULTS = None
+    results = reference_results()
+    assert results.name == "week4_budget.json"
+    found = json.loads(results.read_text())
+    bundle = load_bundle(Path(__file__).resolve().parents[3] / "assignments" / "week4-architectures")
+    budgets = {p.builder: p.budget.images for p in bundle.parts if p.kind == "train"}
+    assert found["budget_images"] == budgets
+    assert [p["label"] for p in found["points"]] == ["alexnet", "vgg16", "resnet18", "googlenet"]
+    assert "1,280 for VGG-16" in reference_budget()
