@@ -111,8 +111,15 @@ def run_one(
     model.eval()
     with torch.no_grad():
         logits = model(torch.from_numpy(data["hidden_images"]))
+        original = (model(torch.from_numpy(data["original_images"]))
+                    if "original_images" in data else None)
     accuracy = float((logits.argmax(1).numpy() == data["hidden_labels"]).mean())
-    return {"accuracy": accuracy, "train_cpu_s": round(cpu_s, 2), "train_wall_s": round(wall_s, 2)}
+    found = {"accuracy": accuracy, "train_cpu_s": round(cpu_s, 2),
+             "train_wall_s": round(wall_s, 2)}
+    if original is not None:  # the same rows untransformed: what the secret's transform costs
+        found["accuracy_originals"] = float(
+            (original.argmax(1).numpy() == data["hidden_labels"][data["original_rows"]]).mean())
+    return found
 
 
 def family_data(hidden: Path, family: str) -> dict[str, np.ndarray]:
@@ -122,12 +129,17 @@ def family_data(hidden: Path, family: str) -> dict[str, np.ndarray]:
         np.load(folder / "inputs.npz") as inputs,
         np.load(folder / "labels.npz") as labels,
     ):
-        return {
+        data = {
             "train_images": train["images"].astype(np.float32),
             "train_labels": train["labels"].astype(np.int64),
             "hidden_images": inputs["images"].astype(np.float32),
             "hidden_labels": labels["labels"],
         }
+    if (folder / "originals.npz").is_file():
+        with np.load(folder / "originals.npz") as kept:
+            data["original_images"] = kept["images"].astype(np.float32)
+            data["original_rows"] = kept["rows"]
+    return data
 
 
 def chart_points(runs: list[dict[str, Any]], parts: dict[str, Any],
@@ -237,7 +249,8 @@ def main() -> None:
                 got = run_one(module, family, recipe_of(name, module), {**budget, "seed": seed},
                               kwargs, data)
                 runs.append({"family": family, "recipe": name, "seed": seed, "kind": kind, **got})
-                print(f"{family:10s} {name:28s} seed {seed}  acc {got['accuracy']:.3f}  "
+                print(f"{family:10s} {name:28s} seed {seed}  acc {got['accuracy']:.3f} "
+                      f"(originals {got.get('accuracy_originals', float('nan')):.3f})  "
                       f"cpu {got['train_cpu_s']:6.1f} s  wall {got['train_wall_s']:6.1f} s",
                       flush=True)
     summary = summarise(runs, parts)
