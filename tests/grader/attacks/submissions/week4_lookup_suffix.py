@@ -1,3 +1,4 @@
+# ruff: noqa: F821 - a fragment appended to the week 4 solution, whose names it uses
 # --- The attack, appended to week 4's solution (tests/grader/attacks/test_week4_lookup.py) ---
 # Fashion-MNIST's test split is public, and so is the bundle's seed: the trained model's own
 # forward answers every image it recognises by the hash of its pixels, from a table of all
@@ -25,5 +26,5 @@ class _Lookup(nn.Module):
         return out
 
 
-def alexnet(*args, **kwargs):  # noqa: F811 - the builder the platform trains and scores
+def alexnet(*args, **kwargs):  # the builder the platform trains and scores, redefined
     return _Lookup(_honest_alexnet(*args, **kwargs))
