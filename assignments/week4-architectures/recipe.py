@@ -12,7 +12,7 @@
 Fashion-MNIST is public and the bundle's seed is too, so the 500 hidden items could be named
 and their labels looked up by the model's own forward (a table of their pixels' hashes fits the
 upload many times over). Each is therefore shown transformed through the deployment secret
-(``arena_datasets.secret``: week 2's mild transform, so the comparison's accuracies barely
+(``arena_datasets.secret``: the mild transform, so the comparison's accuracies barely
 move) and the memorisation audit (``grader.memorisation``) also asks about 400 untransformed
 originals: a lookup of the originals shows as a gap, a lookup robust to the transform as an
 accuracy above what the budget's training reaches.
@@ -27,7 +27,7 @@ import numpy as np
 from arena_datasets import real
 from arena_datasets.public_derived import DerivedSet, save_originals
 from arena_datasets.secret import secret_rng
-from arena_datasets.secret_transforms import TransformSpec, secret_transform
+from arena_datasets.secret_transforms import MILD_SPEC, secret_transform
 
 FAMILIES = ("alexnet", "vgg16", "resnet18", "googlenet")
 IMAGENET_INPUTS = 2
@@ -35,12 +35,11 @@ SMALL_INPUTS = 4
 TRAIN_IMAGES = 2000
 PUBLIC_PER_CLASS = 1
 HIDDEN_PER_CLASS = 50
-# Week 2's mild transform (every pixel moves: an exact lookup misses). The four families
-# trained as the grader trains them (platform loop and torchvision's initialisation, seeds 0
-# and 1) score -0.018..+0.016 on the transformed images against their originals (mean -0.001;
+# The mild transform. The four families trained as the grader trains them (the platform loop,
+# and torchvision's initialisation but for VGG-16, seeds 0 and 1) score -0.018..+0.016 on the
+# transformed images against their originals (mean 0.000 over 14 trainings;
 # bench/week4_recipe_spread.py, bench/results/week4_secret_transform.json).
-SECRET_SPEC = TransformSpec(rotation_deg=1.0, scale=0.01, shift_px=0.1, elastic_px=0.05,
-                            noise=0.01)
+SECRET_SPEC = MILD_SPEC
 # The audit's band. An honest model's accuracy on the originals and on their secret versions
 # differ by the rows its predictions flip either way (400 rows: a standard error near 0.015);
 # an exact lookup of the originals shows a gap near its accuracy. The ceiling: the best the

@@ -22,7 +22,7 @@ from arena_datasets import real
 from arena_datasets.localization import LocalizationSet, fashion_canvases
 from arena_datasets.public_derived import derive, save_originals
 from arena_datasets.secret import derived_seed
-from arena_datasets.secret_transforms import TransformSpec
+from arena_datasets.secret_transforms import MILD_SPEC
 
 SHOTS_PER_CLASS = 10
 TRAIN_SEED = 20261201          # fixed forever: the starter's train_digits.npz is drawn with it
@@ -30,13 +30,12 @@ DIGITS_TEST = 1000
 LOCALIZE_TEST = 1000
 BOXES_TEST = 300
 PUBLIC = 16
-# Week 2's mild transform. Measured by bench/hidden_secret_fidelity.py over fresh secrets: the
+# The mild transform. Measured by bench/hidden_secret_fidelity.py over fresh secrets: the
 # reference's accuracy moves -0.008..+0.006 from the originals (15 secrets); at the old strength
 # (rotation 3 deg, scale 0.02, shift 0.3 px, elastic 0.15 px) -0.017..+0.002 over 30 and -0.024 on
 # one CI machine, over the 2-point rule. The pixel noise alone defeats an exact lookup; a
 # nearest-neighbour lookup is what the memorisation audit's ceiling catches, at any strength.
-DIGITS_SPEC = TransformSpec(rotation_deg=1.0, scale=0.01, shift_px=0.1, elastic_px=0.05,
-                            noise=0.01)
+DIGITS_SPEC = MILD_SPEC
 # The memorisation audit's band (grader/memorisation.py). The reference's gap between the
 # public originals and their secret versions is under 0.02 (bench/results/
 # hidden_secret_fidelity.json; the audit's 400 rows add about 0.01 of noise); an exact lookup

@@ -147,11 +147,9 @@ def _ranked_rows(assignment: Assignment, private: bool, viewer: AnyUser) -> list
     if private and not assignment.private_board_visible_to(viewer):
         return None
     allowed = rights(assignment, viewer)
-    course = assignment.week.course
-    real_names = is_mentor(viewer) or not pseudonyms_on(course)
     # Cached per change of any board's data (``leaderboards.board_cache``); the key holds all
     # that differs between viewers, and the viewer's own row is marked after the cache.
-    parts = ("ranked", assignment.pk, private, allowed.mentor, allowed.widest, real_names)
+    parts = ("ranked", assignment.pk, private, *viewer_key(assignment, viewer))
     computed = cached_board(parts, lambda: _compute_ranked(assignment, private, allowed, viewer))
     return [
         (key, BoardRow(**row, mine=owner == viewer.pk))  # type: ignore[typeddict-item]
@@ -199,7 +197,7 @@ def _compute_ranked(
 
 def _baseline(assignment: Assignment, private: bool, viewer: AnyUser) -> RankedRow | None:
     allowed = rights(assignment, viewer)
-    parts = ("baseline", assignment.pk, private, allowed.mentor, allowed.widest)
+    parts = ("baseline", assignment.pk, private, *viewer_key(assignment, viewer))
     return cached_board(parts, lambda: _compute_baseline(assignment, private, allowed))
 
 
